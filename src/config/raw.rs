@@ -1,0 +1,107 @@
+//! The configuration file as written: every field optional, no rules applied yet. Validation
+//! into [`super::Settings`] happens in one place so `config check` can report every problem
+//! at once.
+
+use serde::Deserialize;
+
+/// The whole TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub organisation: Option<RawOrganisation>,
+    pub mailbox: Option<RawMailbox>,
+    pub smtp: Option<RawSmtp>,
+    pub database: Option<RawDatabase>,
+    pub people: Option<RawPeople>,
+    pub deadlines: Option<RawDeadlines>,
+    pub limits: Option<RawLimits>,
+    pub logging: Option<RawLogging>,
+    pub templates: Option<RawTemplates>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrganisation {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    pub language: Option<String>,
+    pub mail_domain: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMailbox {
+    pub address: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub security: Option<String>,
+    pub user: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<String>,
+    /// Rejected with a clear message: secrets never live in the TOML.
+    pub password: Option<toml::Value>,
+    pub inbox: Option<String>,
+    pub processed_folder: Option<String>,
+    pub quarantine_folder: Option<String>,
+    pub poll_interval: Option<String>,
+    pub idle_timeout: Option<String>,
+    pub batch_size: Option<u32>,
+    pub ca_file: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmtp {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub security: Option<String>,
+    pub user: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<String>,
+    pub password: Option<toml::Value>,
+    pub from: Option<String>,
+    pub ca_file: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabase {
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPeople {
+    pub officers: Option<Vec<String>>,
+    pub management: Option<Vec<String>>,
+    pub staff_domains: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeadlines {
+    pub holidays: Option<crate::calendar::HolidayRules>,
+    pub acknowledge: Option<String>,
+    pub explain: Option<String>,
+    pub solve: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub max_message_bytes: Option<u64>,
+    pub auto_replies_per_sender: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLogging {
+    pub format: Option<String>,
+    pub level: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTemplates {
+    pub dir: Option<String>,
+}

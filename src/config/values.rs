@@ -1,0 +1,395 @@
+//! Value types of the configuration and the validation of a [`RawConfig`].
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jiff::{SignedDuration, Span};
+
+use super::raw::{RawConfig, RawMailbox, RawSmtp};
+use super::{
+    DeadlinePolicy, Endpoint, Limits, MailboxSettings, Organisation, People, Problem, Secret,
+    Settings, SmtpSettings,
+};
+use crate::calendar::DeadlineSpan;
+use crate::domain::EmailAddress;
+
+/// How a connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// TLS from the first byte (IMAPS 993, SMTPS 465).
+    Tls,
+    /// Plain connection upgraded with STARTTLS (IMAP 143, submission 587).
+    StartTls,
+    /// No TLS at all: allowed only for loopback hosts.
+    Plain,
+}
+
+/// The language of the mails the bot writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    /// Dutch.
+    Nl,
+    /// English.
+    En,
+}
+
+impl Language {
+    /// The template folder name.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Nl => "nl",
+            Language::En => "en",
+        }
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Parses a deadline length: "90s", "3h", "7d", "2w", "1w 2d" (elapsed time; a day is 24
+/// hours) or "10wd" (working days).
+pub fn parse_deadline(s: &str) -> Result<DeadlineSpan, String> {
+    let t = s.trim();
+    if let Some(n) = t.strip_suffix("wd") {
+        return n
+            .trim()
+            .parse()
+            .map(DeadlineSpan::WorkingDays)
+            .map_err(|_| format!("'{s}' is not a number of working days (e.g. \"10wd\")"));
+    }
+    parse_duration(t).map(DeadlineSpan::Calendar)
+}
+
+fn parse_span(s: &str) -> Result<Span, String> {
+    let span: Span = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration (e.g. \"90s\", \"3h\", \"7d\", \"2w\")"))?;
+    if span.is_negative() || span.is_zero() {
+        return Err(format!("'{s}' must be longer than zero"));
+    }
+    Ok(span)
+}
+
+/// Parses a plain elapsed duration such as "30s" or "5m" (days count as 24 hours here).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let span = parse_span(s.trim())?;
+    let secs = span
+        .total((jiff::Unit::Second, jiff::SpanRelativeTo::days_are_24_hours()))
+        .map_err(|e| format!("'{s}': {e}"))?;
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// "3 per 24h": at most `count` automatic replies per sender within `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// How many.
+    pub count: u32,
+    /// Within how long.
+    pub window: SignedDuration,
+}
+
+impl RateLimit {
+    /// Parses "N per DURATION".
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let err = || format!("'{s}' is not a rate (e.g. \"3 per 24h\")");
+        let (n, d) = s.split_once(" per ").ok_or_else(err)?;
+        let count = n.trim().parse().map_err(|_| err())?;
+        let window = SignedDuration::try_from(parse_duration(d)?).map_err(|_| err())?;
+        Ok(Self { count, window })
+    }
+}
+
+/// Collects problems while validating.
+pub(super) struct Check {
+    base: PathBuf,
+    problems: Vec<Problem>,
+}
+
+impl Check {
+    pub(super) fn new(base: &Path) -> Self {
+        Self { base: base.to_path_buf(), problems: Vec::new() }
+    }
+
+    pub(super) fn into_problems(self) -> Vec<Problem> {
+        self.problems
+    }
+
+    fn problem(&mut self, key: &str, message: impl Into<String>) {
+        self.problems.push(Problem { key: key.into(), message: message.into() });
+    }
+
+    /// Keeps `Ok` values; records `Err` as a problem under `key` and returns the fallback.
+    fn or<T>(&mut self, key: &str, r: Result<T, String>, fallback: T) -> T {
+        r.unwrap_or_else(|m| {
+            self.problem(key, m);
+            fallback
+        })
+    }
+
+    fn address(&mut self, key: &str, s: &str) -> Option<EmailAddress> {
+        EmailAddress::parse(s).map_err(|e| self.problem(key, e.to_string())).ok()
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.base.join(p)
+    }
+}
+
+pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
+    let org = raw.organisation.unwrap_or_default();
+    let tz_name = org.timezone.unwrap_or_else(|| "Europe/Amsterdam".into());
+    let timezone = check.or(
+        "organisation.timezone",
+        jiff::tz::TimeZone::get(&tz_name).map_err(|_| format!("unknown time zone '{tz_name}'")),
+        jiff::tz::TimeZone::UTC,
+    );
+    let language = match org.language.as_deref().unwrap_or("nl") {
+        "nl" => Language::Nl,
+        "en" => Language::En,
+        other => {
+            check.problem("organisation.language", format!("'{other}' is not \"nl\" or \"en\""));
+            Language::Nl
+        }
+    };
+    let mail_domain = org.mail_domain.unwrap_or_else(|| "klachtenbot.invalid".into());
+    if mail_domain.is_empty() || mail_domain.contains(['@', ' ', '<', '>']) {
+        check.problem("organisation.mail_domain", format!("'{mail_domain}' is not a domain"));
+    }
+    let organisation = Organisation {
+        name: org.name.unwrap_or_else(|| "Klantenservice".into()),
+        timezone,
+        language,
+        mail_domain: mail_domain.to_lowercase(),
+    };
+
+    let address_text = raw
+        .mailbox
+        .as_ref()
+        .and_then(|m| m.address.clone())
+        .unwrap_or_else(|| format!("klantenservice@{}", organisation.mail_domain));
+    let address = check.address("mailbox.address", &address_text);
+    let mailbox = raw.mailbox.map(|m| mailbox(m, check));
+    // When `from` is unusable a problem is recorded and validation fails as a whole.
+    let smtp = raw.smtp.and_then(|s| smtp(s, address.as_ref(), check));
+
+    let people_raw = raw.people.unwrap_or_default();
+    let officers = addresses(check, "people.officers", people_raw.officers);
+    let management = addresses(check, "people.management", people_raw.management);
+    let staff_domains = people_raw
+        .staff_domains
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+        .collect();
+
+    let d = raw.deadlines.unwrap_or_default();
+    let mut spec = |key: &str, v: Option<String>, default: &str| {
+        let text = v.unwrap_or_else(|| default.into());
+        check.or(key, parse_deadline(&text), DeadlineSpan::WorkingDays(1))
+    };
+    let deadlines = DeadlinePolicy {
+        acknowledge: spec("deadlines.acknowledge", d.acknowledge, "7d"),
+        explain: spec("deadlines.explain", d.explain, "14d"),
+        solve: spec("deadlines.solve", d.solve, "42d"),
+        holidays: d.holidays.unwrap_or_default(),
+    };
+
+    let l = raw.limits.unwrap_or_default();
+    let rate = l.auto_replies_per_sender.unwrap_or_else(|| "3 per 24h".into());
+    let fallback_rate = RateLimit { count: 3, window: SignedDuration::from_hours(24) };
+    let limits = Limits {
+        // 25 MiB: what the big providers accept; anything larger is not a complaint mail.
+        max_message_bytes: l.max_message_bytes.unwrap_or(25 * 1024 * 1024),
+        auto_replies_per_sender: check.or(
+            "limits.auto_replies_per_sender",
+            RateLimit::parse(&rate),
+            fallback_rate,
+        ),
+    };
+
+    let logging = raw.logging.unwrap_or_default();
+    let log_format = match logging.format.as_deref().unwrap_or("text") {
+        "text" => LogFormat::Text,
+        "json" => LogFormat::Json,
+        other => {
+            check.problem("logging.format", format!("'{other}' is not \"text\" or \"json\""));
+            LogFormat::Text
+        }
+    };
+
+    let database_url = raw
+        .database
+        .and_then(|d| d.url)
+        .unwrap_or_else(|| "sqlite://klachtenbot.db".into());
+    if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
+        check.problem("database.url", "must start with sqlite:// or postgres://");
+    }
+    let templates_dir = raw.templates.and_then(|t| t.dir).map(|d| check.path(&d));
+
+    Some(Settings {
+        organisation,
+        address: address?,
+        mailbox,
+        smtp,
+        database_url,
+        people: People { officers, management, staff_domains },
+        deadlines,
+        limits,
+        log_format,
+        log_level: logging.level.unwrap_or_else(|| "info".into()),
+        templates_dir,
+    })
+}
+
+fn addresses(check: &mut Check, key: &str, list: Option<Vec<String>>) -> Vec<EmailAddress> {
+    list.unwrap_or_default().iter().filter_map(|a| check.address(key, a)).collect()
+}
+
+fn mailbox(m: RawMailbox, check: &mut Check) -> MailboxSettings {
+    let endpoint = endpoint(
+        check,
+        "mailbox",
+        EndpointParts {
+            host: m.host,
+            port: m.port,
+            security: m.security,
+            user: m.user,
+            password_env: m.password_env,
+            password_file: m.password_file,
+            password_inline: m.password.is_some(),
+            ca_file: m.ca_file,
+        },
+        (993, 143),
+    );
+    let mut duration = |key: &str, v: Option<String>, default: &str| {
+        let text = v.unwrap_or_else(|| default.into());
+        check.or(key, parse_duration(&text), Duration::from_secs(60))
+    };
+    // 5 minutes of IDLE: well inside the 29 minutes RFC 2177 allows and short enough that a
+    // NAT box silently dropping the connection is noticed quickly.
+    let idle_timeout = duration("mailbox.idle_timeout", m.idle_timeout, "5m");
+    let poll_interval = duration("mailbox.poll_interval", m.poll_interval, "60s");
+    let batch_size = m.batch_size.unwrap_or(100);
+    if batch_size == 0 {
+        check.problem("mailbox.batch_size", "must be at least 1");
+    }
+    MailboxSettings {
+        endpoint,
+        inbox: m.inbox.unwrap_or_else(|| "INBOX".into()),
+        processed_folder: m.processed_folder.unwrap_or_else(|| "Processed".into()),
+        quarantine_folder: m.quarantine_folder.unwrap_or_else(|| "Quarantine".into()),
+        poll_interval,
+        idle_timeout,
+        batch_size: batch_size.max(1),
+    }
+}
+
+fn smtp(s: RawSmtp, our: Option<&EmailAddress>, check: &mut Check) -> Option<SmtpSettings> {
+    let parts = EndpointParts {
+        host: s.host,
+        port: s.port,
+        security: s.security,
+        user: s.user,
+        password_env: s.password_env,
+        password_file: s.password_file,
+        password_inline: s.password.is_some(),
+        ca_file: s.ca_file,
+    };
+    let endpoint = endpoint(check, "smtp", parts, (465, 587));
+    let from = match s.from {
+        Some(f) => check.address("smtp.from", &f),
+        None => our.cloned(),
+    };
+    Some(SmtpSettings { endpoint, from: from? })
+}
+
+struct EndpointParts {
+    host: Option<String>,
+    port: Option<u16>,
+    security: Option<String>,
+    user: Option<String>,
+    password_env: Option<String>,
+    password_file: Option<String>,
+    password_inline: bool,
+    ca_file: Option<String>,
+}
+
+fn endpoint(check: &mut Check, section: &str, p: EndpointParts, ports: (u16, u16)) -> Endpoint {
+    let key = |k: &str| format!("{section}.{k}");
+    let host = p.host.unwrap_or_default();
+    if host.is_empty() {
+        check.problem(&key("host"), "missing");
+    }
+    let security = match p.security.as_deref().unwrap_or("tls") {
+        "tls" => Security::Tls,
+        "starttls" => Security::StartTls,
+        "plain" => Security::Plain,
+        other => {
+            check.problem(&key("security"), format!("'{other}' is not tls, starttls or plain"));
+            Security::Tls
+        }
+    };
+    if security == Security::Plain && !is_loopback(&host) {
+        check.problem(
+            &key("security"),
+            format!("\"plain\" sends the password unencrypted; only allowed for loopback, not '{host}'"),
+        );
+    }
+    let port = p.port.unwrap_or(match security {
+        Security::Tls => ports.0,
+        _ => ports.1,
+    });
+    if p.password_inline {
+        check.problem(&key("password"), "secrets do not belong in the file: use password_env or password_file");
+    }
+    let password = match (p.password_env, p.password_file) {
+        (Some(_), Some(_)) => {
+            check.problem(&key("password_env"), "give password_env or password_file, not both");
+            Secret::default()
+        }
+        (Some(var), None) => match std::env::var(&var) {
+            Ok(v) => Secret::new(v),
+            Err(_) => {
+                check.problem(&key("password_env"), format!("environment variable {var} is not set"));
+                Secret::default()
+            }
+        },
+        (None, Some(file)) => match std::fs::read_to_string(check.path(&file)) {
+            Ok(v) => Secret::new(v.trim_end_matches(['\r', '\n'])),
+            Err(e) => {
+                check.problem(&key("password_file"), format!("cannot read {file}: {e}"));
+                Secret::default()
+            }
+        },
+        (None, None) => {
+            if p.user.is_some() {
+                check.problem(&key("password_env"), "a user is set but no password_env or password_file");
+            }
+            Secret::default()
+        }
+    };
+    let ca_file = p.ca_file.map(|f| check.path(&f));
+    if let Some(f) = &ca_file
+        && !f.is_file()
+    {
+        check.problem(&key("ca_file"), format!("{} does not exist", f.display()));
+    }
+    Endpoint { host, port, security, user: p.user, password, ca_file }
+}
+
+/// Whether a host name is a loopback address (where plain text cannot be sniffed).
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -1,0 +1,21 @@
+//! klachtenbot: the e-mail intake bot for a formal complaints procedure.
+//!
+//! # Layout
+//!
+//! The procedure is a functional core (plain types and functions) inside an imperative shell
+//! (database, mailbox, sender). One module per concern:
+//!
+//! - [`domain`]: `Reference`, `EmailAddress`, `MessageId`, the `Complaint` record and its
+//!   vocabularies (status, outcome, channel, ...).
+//! - [`procedure`]: the complaints procedure as a pure state machine: event in, new complaint
+//!   and effects out.
+//! - [`clock`]: the `Clock` seam (system clock, hand-moved test clock).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod calendar;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod procedure;
+pub mod store;

@@ -1,0 +1,405 @@
+//! Local mail sandbox for the integration tests and the demo: real Dovecot (IMAP + LMTP) and
+//! a private Postfix (SMTP, delivering into Dovecot over LMTP) on free loopback ports, run
+//! from generated configs in a short temp dir (`/tmp/kb-XXXXXX`).
+//!
+//! Needs root (Postfix's master only runs as root) and the Debian packages that
+//! `scripts/ensure-mailservers.sh` installs. The checked facts behind every setting are in
+//! shared/MAILSERVER.md; comments cite its sections.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use klachtenbot::sandbox::{MailSandbox, SandboxConfig};
+//! let sandbox = MailSandbox::start(SandboxConfig {
+//!     users: vec!["klantenservice@concreet.test".into(), "klant@klant.test".into()],
+//!     ..SandboxConfig::default()
+//! })
+//! .await?;
+//! sandbox.deliver("klant@klant.test", &["klantenservice@concreet.test"], b"Subject: hoi\r\n\r\nhoi\r\n").await?;
+//! let inbox = sandbox
+//!     .wait_for("klantenservice@concreet.test", "INBOX", std::time::Duration::from_secs(5), |m| m.len() == 1)
+//!     .await?;
+//! # Ok(()) }
+//! ```
+
+mod dovecot;
+mod layout;
+mod maildir;
+mod postfix;
+mod process;
+mod tls;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use lettre::address::{Address, Envelope};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use tempfile::TempDir;
+
+use layout::{Layout, Ports, Programs, SandboxUser};
+use process::{ExitedDuringStartup, Server};
+
+/// Set this environment variable to keep the sandbox dir (configs, Maildirs, logs) after
+/// the sandbox is dropped; its path is printed on stderr.
+pub const KEEP_ENV: &str = "KLACHTENBOT_KEEP_SANDBOX";
+
+/// Start attempts before giving up; only a server exiting during start-up (a port taken
+/// between picking and binding it) is retried, with fresh ports.
+const START_ATTEMPTS: u32 = 5;
+/// Upper bound for a greeting; a healthy server answers in 0.02-0.11 s (MAILSERVER.md §3, §5).
+const GREETING_WITHIN: Duration = Duration::from_secs(10);
+/// Poll interval of [`MailSandbox::wait_for`]: Dovecot's own notify delay is 0.5 s, an
+/// LMTP delivery 4-10 ms, so 20 ms adds little latency at little cost.
+const POLL_EVERY: Duration = Duration::from_millis(20);
+/// An SMTP conversation with the local Postfix takes milliseconds; this bounds a hang.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Also start IMAPS, STARTTLS, SMTP submission (STARTTLS + AUTH) and SMTPS (+ AUTH) with
+    /// a fresh self-signed certificate.
+    pub tls: bool,
+    /// Full addresses of the mailbox users, e.g. `klant@klant.test`. Several domains are
+    /// fine; local parts must be unique (they are the IMAP logins).
+    pub users: Vec<String>,
+    /// The password of every user (IMAP login and SMTP AUTH).
+    pub password: String,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig { tls: false, users: Vec::new(), password: "secret".to_owned() }
+    }
+}
+
+/// How to stop a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopMode {
+    /// SIGKILL to the process group: ports refuse at once, IMAP clients see EOF (a crash).
+    Kill,
+    /// SIGTERM to the process group: IMAP clients get `* BYE`; Dovecot needs about 1 s.
+    Term,
+}
+
+/// A running Dovecot + Postfix pair. Dropping it kills both process groups and removes the
+/// temp dir (unless [`KEEP_ENV`] is set).
+#[derive(Debug)]
+pub struct MailSandbox {
+    /// `None` only after `shutdown` or `Drop` took it.
+    dir: Option<TempDir>,
+    layout: Layout,
+    programs: Programs,
+    dovecot: Server,
+    postfix: Server,
+}
+
+impl MailSandbox {
+    /// Starts Dovecot and Postfix and waits for their greetings; retries with new ports when
+    /// a port race makes a server exit during start-up.
+    ///
+    /// Fails with a clear message when not root or when the servers are not installed.
+    pub async fn start(cfg: SandboxConfig) -> Result<MailSandbox> {
+        let programs = layout::preflight(cfg.tls)?;
+        let users = layout::parse_users(&cfg)?;
+        let began = Instant::now();
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(&cfg, &programs, users.clone()).await {
+                Ok(sandbox) => {
+                    tracing::debug!(dir = %sandbox.dir().display(), elapsed = ?began.elapsed(), "mail sandbox up");
+                    return Ok(sandbox);
+                }
+                Err(err) if attempt < START_ATTEMPTS && is_port_race(&err) => {
+                    tracing::debug!(attempt, "mail sandbox start failed, retrying: {err:#}");
+                    attempt += 1;
+                }
+                Err(err) => {
+                    return Err(err.context(format!("Failed to start the mail sandbox ({attempt} attempts)")));
+                }
+            }
+        }
+    }
+
+    async fn start_once(
+        cfg: &SandboxConfig,
+        programs: &Programs,
+        users: Vec<SandboxUser>,
+    ) -> Result<MailSandbox> {
+        // Short path under /tmp: unix sockets in run/ are limited to 107 bytes (§7).
+        let dir = tempfile::Builder::new().prefix("kb-").tempdir_in("/tmp")?;
+        let root = dir.path().to_path_buf();
+        layout::create_dirs(&root)?;
+        let layout = Layout {
+            nonce: root.file_name().unwrap_or_default().to_string_lossy().into_owned(),
+            root,
+            ports: Ports::pick(cfg.tls)?,
+            users,
+            password: cfg.password.clone(),
+            tls: cfg.tls,
+        };
+        if let Some(openssl) = &programs.openssl {
+            tls::make_certificate(openssl, &layout.path("tls")).await?;
+        }
+        dovecot::write_config(&layout)?;
+        postfix::write_config(&layout)?;
+        let mut sandbox = MailSandbox {
+            dir: Some(dir),
+            dovecot: dovecot::server(&layout, programs),
+            postfix: postfix::server(&layout, programs),
+            layout,
+            programs: programs.clone(),
+        };
+        // `postfix check` (the slowest step, ~0.3 s) does not need Dovecot: run them together.
+        let (dovecot_up, checked) = tokio::join!(
+            bring_up_dovecot(&mut sandbox.dovecot, &sandbox.layout),
+            postfix::check(&sandbox.layout, &sandbox.programs),
+        );
+        dovecot_up?;
+        checked?;
+        bring_up_postfix(&mut sandbox.postfix, &sandbox.layout).await?;
+        Ok(sandbox)
+    }
+
+    /// The sandbox dir: configs, `mail/<login>/Maildir`, logs.
+    pub fn dir(&self) -> &Path {
+        &self.layout.root
+    }
+
+    /// Plain IMAP (in the TLS variant this port also offers STARTTLS).
+    pub fn imap_port(&self) -> u16 {
+        self.layout.ports.imap
+    }
+
+    /// Implicit-TLS IMAP; TLS variant only.
+    pub fn imaps_port(&self) -> Option<u16> {
+        self.layout.ports.imaps
+    }
+
+    /// Dovecot's LMTP port, which Postfix delivers to.
+    pub fn lmtp_port(&self) -> u16 {
+        self.layout.ports.lmtp
+    }
+
+    /// MX-like SMTP: accepts mail for the sandbox users from anyone; no AUTH, no TLS needed.
+    pub fn smtp_port(&self) -> u16 {
+        self.layout.ports.smtp
+    }
+
+    /// Submission (587-like), TLS variant only: STARTTLS required, then AUTH (Dovecot SASL).
+    pub fn submission_port(&self) -> Option<u16> {
+        self.layout.ports.submission
+    }
+
+    /// SMTPS (465-like), TLS variant only: implicit TLS, then AUTH.
+    pub fn smtps_port(&self) -> Option<u16> {
+        self.layout.ports.smtps
+    }
+
+    /// The self-signed server certificate (CA:FALSE, SAN `localhost` and `127.0.0.1`) that
+    /// clients trust as their only root; TLS variant only.
+    pub fn ca_cert_pem(&self) -> Option<PathBuf> {
+        self.layout.tls.then(|| self.layout.path("tls/cert.pem"))
+    }
+
+    /// The password of every sandbox user.
+    pub fn password(&self) -> &str {
+        &self.layout.password
+    }
+
+    /// The IMAP (and SMTP AUTH) login for an address: its local part.
+    pub fn login_for(&self, address: &str) -> String {
+        let local = address.split_once('@').map_or(address, |(local, _)| local);
+        local.to_ascii_lowercase()
+    }
+
+    /// Pid of Dovecot's master (also its process group id) while it runs.
+    pub fn dovecot_pid(&self) -> Option<u32> {
+        self.dovecot.pid()
+    }
+
+    /// Pid of Postfix's master (also its process group id) while it runs.
+    pub fn postfix_pid(&self) -> Option<u32> {
+        self.postfix.pid()
+    }
+
+    /// Sends `raw` over SMTP to [`smtp_port`](Self::smtp_port) with lettre, as an outside MTA
+    /// would. An empty `envelope_from` sends with the null sender `<>`.
+    pub async fn deliver(&self, envelope_from: &str, to: &[&str], raw: &[u8]) -> Result<()> {
+        let from = match envelope_from {
+            "" => None,
+            from => Some(from.parse::<Address>().with_context(|| format!("bad sender {from:?}"))?),
+        };
+        let to = to
+            .iter()
+            .map(|a| a.parse::<Address>().with_context(|| format!("bad recipient {a:?}")))
+            .collect::<Result<Vec<_>>>()?;
+        let envelope = Envelope::new(from, to).context("Failed to build the SMTP envelope")?;
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+            .port(self.smtp_port())
+            .hello_name(ClientId::Domain("outside-mta.test".to_owned()))
+            .timeout(Some(SMTP_TIMEOUT))
+            .build();
+        transport
+            .send_raw(&envelope, raw)
+            .await
+            .with_context(|| format!("SMTP delivery to 127.0.0.1:{} failed", self.smtp_port()))?;
+        Ok(())
+    }
+
+    /// Puts `raw` into a user's folder as is, with `doveadm save` (no Postfix, no password):
+    /// fast backlog injection. Creates the folder when needed.
+    pub async fn append(&self, address: &str, folder: &str, raw: &[u8]) -> Result<()> {
+        let user = self.layout.user(address)?;
+        dovecot::save(&self.programs, &self.layout, &user.login, folder, raw).await
+    }
+
+    /// Creates a folder (e.g. `Processed`) for a user; a no-op when it exists.
+    pub async fn create_folder(&self, address: &str, folder: &str) -> Result<()> {
+        let user = self.layout.user(address)?;
+        dovecot::create_folder(&self.programs, &self.layout, &user.login, folder).await
+    }
+
+    /// The messages in a user's folder, read from the Maildir (`new/` and `cur/`), in
+    /// delivery order. `INBOX` is the Maildir root, `Processed` is `.Processed`. A folder
+    /// that does not exist (yet) is empty.
+    pub fn messages(&self, address: &str, folder: &str) -> Result<Vec<Vec<u8>>> {
+        let user = self.layout.user(address)?;
+        let dir = maildir::folder_dir(&self.layout.maildir(user), folder)?;
+        maildir::read_messages(&dir)
+    }
+
+    /// Polls [`messages`](Self::messages) every 20 ms until `pred` holds and returns them.
+    /// On timeout the error says how many messages were there and shows the server logs.
+    pub async fn wait_for(
+        &self,
+        address: &str,
+        folder: &str,
+        within: Duration,
+        pred: impl Fn(&[Vec<u8>]) -> bool,
+    ) -> Result<Vec<Vec<u8>>> {
+        let deadline = Instant::now() + within;
+        loop {
+            let messages = self.messages(address, folder)?;
+            if pred(&messages) {
+                return Ok(messages);
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "timed out after {within:?} waiting for {address} {folder}: {} message(s) \
+                     there, Postfix queue holds {}\n{}",
+                    messages.len(),
+                    self.postfix_queue_len(),
+                    self.log_tail(30)
+                );
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+    }
+
+    /// Stops Dovecot (IMAP and LMTP); Postfix keeps accepting and queues (deferred).
+    pub async fn stop_dovecot(&mut self, mode: StopMode) -> Result<()> {
+        let ports = dovecot::ports(&self.layout);
+        self.dovecot.stop(mode, &ports).await
+    }
+
+    /// Starts Dovecot again with the same ports and config.
+    pub async fn start_dovecot(&mut self) -> Result<()> {
+        let started = bring_up_dovecot(&mut self.dovecot, &self.layout).await;
+        started.with_context(|| self.log_tail(20))
+    }
+
+    /// Stops Postfix; SMTP connections are refused until [`start_postfix`](Self::start_postfix).
+    /// Queued mail stays in the spool.
+    pub async fn stop_postfix(&mut self, mode: StopMode) -> Result<()> {
+        let ports = postfix::ports(&self.layout);
+        self.postfix.stop(mode, &ports).await
+    }
+
+    /// Starts Postfix again with the same ports, config and queue.
+    pub async fn start_postfix(&mut self) -> Result<()> {
+        let started = bring_up_postfix(&mut self.postfix, &self.layout).await;
+        started.with_context(|| self.log_tail(20))
+    }
+
+    /// Messages still queued in Postfix (files under active, deferred, incoming, maildrop).
+    pub fn postfix_queue_len(&self) -> usize {
+        postfix::queue_len(&self.layout)
+    }
+
+    /// The last `lines` lines of the Dovecot and Postfix logs (and their stderr), for
+    /// failing tests.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let files = [dovecot::STDERR, dovecot::LOG, postfix::STDERR, postfix::LOG];
+        layout::log_tail(&self.layout.root, &files, lines)
+    }
+
+    /// Polite stop (SIGTERM to Postfix, then Dovecot) and removal of the temp dir (kept when
+    /// [`KEEP_ENV`] is set).
+    pub async fn shutdown(mut self) -> Result<()> {
+        let postfix = self.stop_postfix(StopMode::Term).await;
+        let dovecot = self.stop_dovecot(StopMode::Term).await;
+        let removed = match self.dir.take() {
+            Some(dir) => release_dir(dir).context("Failed to remove the sandbox dir"),
+            None => Ok(()),
+        };
+        postfix.and(dovecot).and(removed)
+    }
+}
+
+impl Drop for MailSandbox {
+    /// SIGKILL to both process groups, reap, remove the temp dir unless [`KEEP_ENV`] is set.
+    fn drop(&mut self) {
+        self.postfix.kill_now();
+        self.dovecot.kill_now();
+        if let Some(dir) = self.dir.take()
+            && let Err(err) = release_dir(dir)
+        {
+            tracing::warn!("Failed to remove the mail sandbox dir: {err}");
+        }
+    }
+}
+
+/// Removes the dir, or keeps it and says where when [`KEEP_ENV`] is set.
+fn release_dir(dir: TempDir) -> std::io::Result<()> {
+    if std::env::var_os(KEEP_ENV).is_some() {
+        eprintln!("{KEEP_ENV} is set: mail sandbox kept at {}", dir.keep().display());
+        return Ok(());
+    }
+    dir.close()
+}
+
+/// Spawns Dovecot and waits for its `* OK` greeting.
+async fn bring_up_dovecot(server: &mut Server, layout: &Layout) -> Result<()> {
+    server.spawn()?;
+    let greeted = server
+        .wait_for_greeting(layout.ports.imap, "* OK", &layout.nonce, GREETING_WITHIN)
+        .await;
+    stop_on_error(server, greeted).await
+}
+
+/// Spawns Postfix's master and waits for the `220` greeting on the SMTP port and, in the TLS
+/// variant, on the submission port (the master binds every listener before serving any).
+async fn bring_up_postfix(server: &mut Server, layout: &Layout) -> Result<()> {
+    server.spawn()?;
+    let mut greeted = server
+        .wait_for_greeting(layout.ports.smtp, "220", &layout.nonce, GREETING_WITHIN)
+        .await;
+    if let (Ok(()), Some(port)) = (&greeted, layout.ports.submission) {
+        greeted = server.wait_for_greeting(port, "220", &layout.nonce, GREETING_WITHIN).await;
+    }
+    stop_on_error(server, greeted).await
+}
+
+/// Kills a half-started server so a failed (re)start leaves nothing running.
+async fn stop_on_error(server: &mut Server, result: Result<()>) -> Result<()> {
+    if result.is_err() {
+        let _ = server.stop(StopMode::Kill, &[]).await;
+    }
+    result
+}
+
+fn is_port_race(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| cause.is::<ExitedDuringStartup>())
+}
