@@ -13,9 +13,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod calendar;
+pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod daemon;
+pub mod demo;
 pub mod domain;
+pub mod intake;
+pub mod outbound;
 pub mod procedure;
 pub mod store;

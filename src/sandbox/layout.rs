@@ -46,7 +46,10 @@ pub(crate) fn preflight(tls: bool) -> Result<Programs> {
         postfix: find("postfix", &["/usr/sbin/postfix"]),
         postfix_master: find(
             "postfix master",
-            &["/usr/lib/postfix/sbin/master", "/usr/libexec/postfix/master"],
+            &[
+                "/usr/lib/postfix/sbin/master",
+                "/usr/libexec/postfix/master",
+            ],
         ),
         openssl: None,
     };
@@ -55,6 +58,17 @@ pub(crate) fn preflight(tls: bool) -> Result<Programs> {
     find("dovecot imap (dovecot-imapd)", &["/usr/lib/dovecot/imap"]);
     find("dovecot lmtp (dovecot-lmtpd)", &["/usr/lib/dovecot/lmtp"]);
     let openssl = tls.then(|| find("openssl", &["/usr/bin/openssl"]));
+    if let Some(problems) = preflight_problems(&missing, nix::unistd::geteuid().is_root()) {
+        bail!("cannot start the mail sandbox: {problems}");
+    }
+    Ok(Programs {
+        openssl,
+        ..programs
+    })
+}
+
+/// What is wrong before start, in one sentence per problem; `None` when all is well.
+fn preflight_problems(missing: &[String], root: bool) -> Option<String> {
     let mut problems = Vec::new();
     if !missing.is_empty() {
         problems.push(format!(
@@ -62,17 +76,14 @@ pub(crate) fn preflight(tls: bool) -> Result<Programs> {
             missing.join(", ")
         ));
     }
-    if !nix::unistd::geteuid().is_root() {
+    if !root {
         problems.push(
-            "the mail sandbox must run as root: Postfix's master process only runs as root \
+            "it must run as root, because Postfix's master process only runs as root \
              (MAILSERVER.md §3)"
                 .to_owned(),
         );
     }
-    if !problems.is_empty() {
-        bail!("cannot start the mail sandbox: {}", problems.join("; "));
-    }
-    Ok(Programs { openssl, ..programs })
+    (!problems.is_empty()).then(|| problems.join("; "))
 }
 
 /// First existing candidate path, else the name looked up on `PATH`.
@@ -109,7 +120,8 @@ pub(crate) fn parse_users(cfg: &SandboxConfig) -> Result<Vec<SandboxUser>> {
         let bad = |s: &str| {
             s.is_empty()
                 || s.starts_with('.')
-                || s.chars().any(|c| c.is_whitespace() || ":/@\\\"<>".contains(c))
+                || s.chars()
+                    .any(|c| c.is_whitespace() || ":/@\\\"<>".contains(c))
         };
         if bad(local) || bad(domain) {
             bail!("sandbox user {address:?} has an unsupported local part or domain");
@@ -118,7 +130,10 @@ pub(crate) fn parse_users(cfg: &SandboxConfig) -> Result<Vec<SandboxUser>> {
         if !logins.insert(login.clone()) {
             bail!("sandbox users must have unique local parts; {login:?} appears twice");
         }
-        users.push(SandboxUser { address: address.to_ascii_lowercase(), login });
+        users.push(SandboxUser {
+            address: address.to_ascii_lowercase(),
+            login,
+        });
     }
     Ok(users)
 }
@@ -199,7 +214,15 @@ impl Layout {
 pub(crate) fn create_dirs(root: &Path) -> Result<()> {
     // The servers' unprivileged users must traverse the dir; mkdtemp makes it 0700.
     fs::set_permissions(root, fs::Permissions::from_mode(0o755))?;
-    for sub in ["run", "state", "mail", "tls", "postfix", "postfix-spool", "postfix-data"] {
+    for sub in [
+        "run",
+        "state",
+        "mail",
+        "tls",
+        "postfix",
+        "postfix-spool",
+        "postfix-data",
+    ] {
         fs::create_dir(root.join(sub)).with_context(|| format!("Failed to create {sub}/"))?;
     }
     // Dovecot delivers as nobody:nogroup: mail_uid must be >= first_valid_uid (500).
@@ -218,8 +241,8 @@ fn user_id(name: &str) -> Result<u32> {
 }
 
 fn group_id(name: &str) -> Result<u32> {
-    let group = Group::from_name(name)?
-        .with_context(|| format!("system group {name:?} is missing"))?;
+    let group =
+        Group::from_name(name)?.with_context(|| format!("system group {name:?} is missing"))?;
     Ok(group.gid.as_raw())
 }
 
@@ -249,7 +272,10 @@ pub(crate) fn log_tail(root: &Path, files: &[&str], lines: usize) -> String {
         };
         let all: Vec<&str> = text.lines().collect();
         let start = all.len().saturating_sub(lines);
-        out.push_str(&format!("--- {name} (last {} lines) ---\n", all.len() - start));
+        out.push_str(&format!(
+            "--- {name} (last {} lines) ---\n",
+            all.len() - start
+        ));
         for line in &all[start..] {
             out.push_str(line);
             out.push('\n');
@@ -298,6 +324,22 @@ mod tests {
     fn addresses_without_domain_are_rejected() {
         assert!(parse_users(&cfg(&["jan"])).is_err());
         assert!(parse_users(&cfg(&["ja n@a.test"])).is_err());
+    }
+
+    #[test]
+    fn preflight_names_the_install_script_and_the_need_for_root() {
+        assert_eq!(preflight_problems(&[], true), None);
+        let missing = preflight_problems(&["dovecot".to_owned()], true).unwrap();
+        assert!(
+            missing.contains("dovecot") && missing.contains(ENSURE_SCRIPT),
+            "{missing}"
+        );
+        let not_root = preflight_problems(&[], false).unwrap();
+        assert!(
+            not_root.contains("root") && not_root.contains("Postfix"),
+            "{not_root}"
+        );
+        assert_eq!(find_program(&["/nonexistent/kb-no-such-program"]), None);
     }
 
     #[test]

@@ -66,18 +66,28 @@ fn scan(dir: &Path) -> std::io::Result<Vec<Vec<u8>>> {
         }
     }
     files.sort();
-    files.into_iter().map(|(_, path)| std::fs::read(path)).collect()
+    files
+        .into_iter()
+        .map(|(_, path)| std::fs::read(path))
+        .collect()
 }
 
 /// Sort key from Dovecot's file name `<secs>.M<usecs>P<pid>.<host>[,S=..][:2,flags]`: the
 /// delivery time in microseconds, then the name itself as a tie-breaker.
 fn delivery_key(name: &str) -> (u64, u64, String) {
     let mut parts = name.splitn(3, '.');
-    let secs = parts.next().and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
+    let secs = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(u64::MAX);
     let usecs = parts
         .next()
         .and_then(|s| s.strip_prefix('M'))
-        .map(|s| s.chars().take_while(char::is_ascii_digit).collect::<String>())
+        .map(|s| {
+            s.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
         .and_then(|s| s.parse().ok())
         .unwrap_or(u64::MAX);
     let base = name.split(':').next().unwrap_or(name).to_owned();
@@ -93,7 +103,10 @@ mod tests {
         let root = Path::new("/m");
         assert_eq!(folder_dir(root, "INBOX").unwrap(), Path::new("/m"));
         assert_eq!(folder_dir(root, "inbox").unwrap(), Path::new("/m"));
-        assert_eq!(folder_dir(root, "Processed").unwrap(), Path::new("/m/.Processed"));
+        assert_eq!(
+            folder_dir(root, "Processed").unwrap(),
+            Path::new("/m/.Processed")
+        );
         assert_eq!(folder_dir(root, "A/B").unwrap(), Path::new("/m/.A.B"));
         assert!(folder_dir(root, "../x").is_err());
         assert!(folder_dir(root, "").is_err());
@@ -109,7 +122,11 @@ mod tests {
         names.sort_by_key(|n| delivery_key(n));
         assert_eq!(
             names,
-            ["1700000000.M20P9.host,S=10", "1700000000.M999999P9.host,S=10", "1700000001.M5P9.host,S=10:2,S"]
+            [
+                "1700000000.M20P9.host,S=10",
+                "1700000000.M999999P9.host,S=10",
+                "1700000001.M5P9.host,S=10:2,S"
+            ]
         );
     }
 

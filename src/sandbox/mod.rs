@@ -26,6 +26,7 @@ mod layout;
 mod maildir;
 mod postfix;
 mod process;
+mod start;
 mod tls;
 
 use std::path::{Path, PathBuf};
@@ -37,18 +38,13 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use tempfile::TempDir;
 
-use layout::{Layout, Ports, Programs, SandboxUser};
-use process::{ExitedDuringStartup, Server};
+use layout::{Layout, Programs};
+use process::Server;
 
 /// Set this environment variable to keep the sandbox dir (configs, Maildirs, logs) after
 /// the sandbox is dropped; its path is printed on stderr.
 pub const KEEP_ENV: &str = "KLACHTENBOT_KEEP_SANDBOX";
 
-/// Start attempts before giving up; only a server exiting during start-up (a port taken
-/// between picking and binding it) is retried, with fresh ports.
-const START_ATTEMPTS: u32 = 5;
-/// Upper bound for a greeting; a healthy server answers in 0.02-0.11 s (MAILSERVER.md §3, §5).
-const GREETING_WITHIN: Duration = Duration::from_secs(10);
 /// Poll interval of [`MailSandbox::wait_for`]: Dovecot's own notify delay is 0.5 s, an
 /// LMTP delivery 4-10 ms, so 20 ms adds little latency at little cost.
 const POLL_EVERY: Duration = Duration::from_millis(20);
@@ -70,7 +66,11 @@ pub struct SandboxConfig {
 
 impl Default for SandboxConfig {
     fn default() -> Self {
-        SandboxConfig { tls: false, users: Vec::new(), password: "secret".to_owned() }
+        SandboxConfig {
+            tls: false,
+            users: Vec::new(),
+            password: "secret".to_owned(),
+        }
     }
 }
 
@@ -101,65 +101,7 @@ impl MailSandbox {
     ///
     /// Fails with a clear message when not root or when the servers are not installed.
     pub async fn start(cfg: SandboxConfig) -> Result<MailSandbox> {
-        let programs = layout::preflight(cfg.tls)?;
-        let users = layout::parse_users(&cfg)?;
-        let began = Instant::now();
-        let mut attempt = 1;
-        loop {
-            match Self::start_once(&cfg, &programs, users.clone()).await {
-                Ok(sandbox) => {
-                    tracing::debug!(dir = %sandbox.dir().display(), elapsed = ?began.elapsed(), "mail sandbox up");
-                    return Ok(sandbox);
-                }
-                Err(err) if attempt < START_ATTEMPTS && is_port_race(&err) => {
-                    tracing::debug!(attempt, "mail sandbox start failed, retrying: {err:#}");
-                    attempt += 1;
-                }
-                Err(err) => {
-                    return Err(err.context(format!("Failed to start the mail sandbox ({attempt} attempts)")));
-                }
-            }
-        }
-    }
-
-    async fn start_once(
-        cfg: &SandboxConfig,
-        programs: &Programs,
-        users: Vec<SandboxUser>,
-    ) -> Result<MailSandbox> {
-        // Short path under /tmp: unix sockets in run/ are limited to 107 bytes (§7).
-        let dir = tempfile::Builder::new().prefix("kb-").tempdir_in("/tmp")?;
-        let root = dir.path().to_path_buf();
-        layout::create_dirs(&root)?;
-        let layout = Layout {
-            nonce: root.file_name().unwrap_or_default().to_string_lossy().into_owned(),
-            root,
-            ports: Ports::pick(cfg.tls)?,
-            users,
-            password: cfg.password.clone(),
-            tls: cfg.tls,
-        };
-        if let Some(openssl) = &programs.openssl {
-            tls::make_certificate(openssl, &layout.path("tls")).await?;
-        }
-        dovecot::write_config(&layout)?;
-        postfix::write_config(&layout)?;
-        let mut sandbox = MailSandbox {
-            dir: Some(dir),
-            dovecot: dovecot::server(&layout, programs),
-            postfix: postfix::server(&layout, programs),
-            layout,
-            programs: programs.clone(),
-        };
-        // `postfix check` (the slowest step, ~0.3 s) does not need Dovecot: run them together.
-        let (dovecot_up, checked) = tokio::join!(
-            bring_up_dovecot(&mut sandbox.dovecot, &sandbox.layout),
-            postfix::check(&sandbox.layout, &sandbox.programs),
-        );
-        dovecot_up?;
-        checked?;
-        bring_up_postfix(&mut sandbox.postfix, &sandbox.layout).await?;
-        Ok(sandbox)
+        start::start(cfg).await
     }
 
     /// The sandbox dir: configs, `mail/<login>/Maildir`, logs.
@@ -229,11 +171,17 @@ impl MailSandbox {
     pub async fn deliver(&self, envelope_from: &str, to: &[&str], raw: &[u8]) -> Result<()> {
         let from = match envelope_from {
             "" => None,
-            from => Some(from.parse::<Address>().with_context(|| format!("bad sender {from:?}"))?),
+            from => Some(
+                from.parse::<Address>()
+                    .with_context(|| format!("bad sender {from:?}"))?,
+            ),
         };
         let to = to
             .iter()
-            .map(|a| a.parse::<Address>().with_context(|| format!("bad recipient {a:?}")))
+            .map(|a| {
+                a.parse::<Address>()
+                    .with_context(|| format!("bad recipient {a:?}"))
+            })
             .collect::<Result<Vec<_>>>()?;
         let envelope = Envelope::new(from, to).context("Failed to build the SMTP envelope")?;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
@@ -306,7 +254,7 @@ impl MailSandbox {
 
     /// Starts Dovecot again with the same ports and config.
     pub async fn start_dovecot(&mut self) -> Result<()> {
-        let started = bring_up_dovecot(&mut self.dovecot, &self.layout).await;
+        let started = start::bring_up_dovecot(&mut self.dovecot, &self.layout).await;
         started.with_context(|| self.log_tail(20))
     }
 
@@ -319,13 +267,33 @@ impl MailSandbox {
 
     /// Starts Postfix again with the same ports, config and queue.
     pub async fn start_postfix(&mut self) -> Result<()> {
-        let started = bring_up_postfix(&mut self.postfix, &self.layout).await;
+        let started = start::bring_up_postfix(&mut self.postfix, &self.layout).await;
         started.with_context(|| self.log_tail(20))
     }
 
     /// Messages still queued in Postfix (files under active, deferred, incoming, maildrop).
     pub fn postfix_queue_len(&self) -> usize {
         postfix::queue_len(&self.layout)
+    }
+
+    /// Polls until Postfix's queue is empty (every message handed to Dovecot or bounced).
+    /// The queue file goes only after Dovecot confirmed the LMTP delivery, so this can lag
+    /// the message's arrival in the Maildir by a few milliseconds.
+    pub async fn wait_for_empty_queue(&self, within: Duration) -> Result<()> {
+        let deadline = Instant::now() + within;
+        loop {
+            let queued = self.postfix_queue_len();
+            if queued == 0 {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "Postfix queue still holds {queued} message(s) after {within:?}\n{}",
+                    self.log_tail(30)
+                );
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+        }
     }
 
     /// The last `lines` lines of the Dovecot and Postfix logs (and their stderr), for
@@ -364,42 +332,11 @@ impl Drop for MailSandbox {
 /// Removes the dir, or keeps it and says where when [`KEEP_ENV`] is set.
 fn release_dir(dir: TempDir) -> std::io::Result<()> {
     if std::env::var_os(KEEP_ENV).is_some() {
-        eprintln!("{KEEP_ENV} is set: mail sandbox kept at {}", dir.keep().display());
+        eprintln!(
+            "{KEEP_ENV} is set: mail sandbox kept at {}",
+            dir.keep().display()
+        );
         return Ok(());
     }
     dir.close()
-}
-
-/// Spawns Dovecot and waits for its `* OK` greeting.
-async fn bring_up_dovecot(server: &mut Server, layout: &Layout) -> Result<()> {
-    server.spawn()?;
-    let greeted = server
-        .wait_for_greeting(layout.ports.imap, "* OK", &layout.nonce, GREETING_WITHIN)
-        .await;
-    stop_on_error(server, greeted).await
-}
-
-/// Spawns Postfix's master and waits for the `220` greeting on the SMTP port and, in the TLS
-/// variant, on the submission port (the master binds every listener before serving any).
-async fn bring_up_postfix(server: &mut Server, layout: &Layout) -> Result<()> {
-    server.spawn()?;
-    let mut greeted = server
-        .wait_for_greeting(layout.ports.smtp, "220", &layout.nonce, GREETING_WITHIN)
-        .await;
-    if let (Ok(()), Some(port)) = (&greeted, layout.ports.submission) {
-        greeted = server.wait_for_greeting(port, "220", &layout.nonce, GREETING_WITHIN).await;
-    }
-    stop_on_error(server, greeted).await
-}
-
-/// Kills a half-started server so a failed (re)start leaves nothing running.
-async fn stop_on_error(server: &mut Server, result: Result<()>) -> Result<()> {
-    if result.is_err() {
-        let _ = server.stop(StopMode::Kill, &[]).await;
-    }
-    result
-}
-
-fn is_port_race(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| cause.is::<ExitedDuringStartup>())
 }

@@ -21,7 +21,11 @@ const QUEUES: [&str; 4] = ["active", "deferred", "incoming", "maildrop"];
 /// settle (MAILSERVER.md §5, "Gotcha - file age").
 pub(crate) fn write_config(layout: &Layout) -> Result<()> {
     let conf_dir = layout.path("postfix");
-    let vmailbox: String = layout.users.iter().map(|u| format!("{} OK\n", u.address)).collect();
+    let vmailbox: String = layout
+        .users
+        .iter()
+        .map(|u| format!("{} OK\n", u.address))
+        .collect();
     let files = [
         ("main.cf", render_main(layout)),
         ("master.cf", render_master(layout)),
@@ -64,7 +68,11 @@ pub(crate) fn server(layout: &Layout, programs: &Programs) -> Server {
     Server::new(
         "postfix",
         programs.postfix_master.clone(),
-        vec!["-c".into(), layout.path("postfix").into_os_string(), "-d".into()],
+        vec![
+            "-c".into(),
+            layout.path("postfix").into_os_string(),
+            "-d".into(),
+        ],
         layout.path(STDERR),
     )
 }
@@ -72,7 +80,10 @@ pub(crate) fn server(layout: &Layout, programs: &Programs) -> Server {
 /// The ports Postfix listens on.
 pub(crate) fn ports(layout: &Layout) -> Vec<u16> {
     let p = layout.ports;
-    [Some(p.smtp), p.submission, p.smtps].into_iter().flatten().collect()
+    [Some(p.smtp), p.submission, p.smtps]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Number of messages still in the queue (files under active, deferred, incoming, maildrop).

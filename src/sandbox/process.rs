@@ -38,7 +38,16 @@ pub(crate) struct ExitedDuringStartup {
 
 impl fmt::Display for ExitedDuringStartup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} exited during start-up ({})", self.server, self.status)
+        write!(
+            f,
+            "{} exited during start-up ({})",
+            self.server, self.status
+        )?;
+        if self.server == "postfix" {
+            // Postfix writes fatal errors to stderr only when it is a tty (MAILSERVER.md §5).
+            f.write_str("; Postfix logs nothing then, the usual cause is a port in use")?;
+        }
+        Ok(())
     }
 }
 
@@ -59,7 +68,14 @@ pub(crate) struct Server {
 impl Server {
     /// A server that is not running yet.
     pub fn new(name: &'static str, program: PathBuf, args: Vec<OsString>, output: PathBuf) -> Self {
-        Server { name, program, args, output, child: None, pgid: None }
+        Server {
+            name,
+            program,
+            args,
+            output,
+            child: None,
+            pgid: None,
+        }
     }
 
     /// Spawns the program as the leader of a new process group with stdin from /dev/null.
@@ -94,7 +110,9 @@ impl Server {
 
     /// `Some(status)` when the master has exited (and is reaped now), `None` while it runs.
     fn exit_status(&mut self) -> Option<ExitStatus> {
-        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
     }
 
     /// Stops the whole process group; a no-op when not running.
@@ -106,7 +124,10 @@ impl Server {
             StopMode::Kill => signal_group(pgid, Signal::SIGKILL),
             StopMode::Term => {
                 signal_group(pgid, Signal::SIGTERM);
-                if tokio::time::timeout(TERM_GRACE, child.wait()).await.is_err() {
+                if tokio::time::timeout(TERM_GRACE, child.wait())
+                    .await
+                    .is_err()
+                {
                     tracing::warn!(server = self.name, "no exit after SIGTERM; sending SIGKILL");
                 }
                 // Workers may outlive the master and keep its inherited listening sockets,
@@ -114,7 +135,10 @@ impl Server {
                 signal_group(pgid, Signal::SIGKILL);
             }
         }
-        child.wait().await.with_context(|| format!("Failed to reap {}", self.name))?;
+        child
+            .wait()
+            .await
+            .with_context(|| format!("Failed to reap {}", self.name))?;
         wait_until_refused(ports).await;
         Ok(())
     }
@@ -149,7 +173,11 @@ impl Server {
         let deadline = Instant::now() + within;
         loop {
             if let Some(status) = self.exit_status() {
-                return Err(ExitedDuringStartup { server: self.name, status }.into());
+                return Err(ExitedDuringStartup {
+                    server: self.name,
+                    status,
+                }
+                .into());
             }
             if let Some(line) = read_greeting(port).await
                 && line.starts_with(prefix)
@@ -160,7 +188,10 @@ impl Server {
             // Anything else (refused, silence, someone else's greeting) means "not yet": our
             // server either comes up or exits, and the exit check above sees that.
             if Instant::now() >= deadline {
-                bail!("{} gave no greeting on port {port} within {within:?}", self.name);
+                bail!(
+                    "{} gave no greeting on port {port} within {within:?}",
+                    self.name
+                );
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
@@ -191,11 +222,18 @@ async fn read_greeting(port: u16) -> Option<String> {
         }
         let line = String::from_utf8_lossy(&buf).into_owned();
         // A polite end keeps "lost connection" noise out of the logs; best effort.
-        let bye: &[u8] = if line.starts_with('*') { b"z LOGOUT\r\n" } else { b"QUIT\r\n" };
+        let bye: &[u8] = if line.starts_with('*') {
+            b"z LOGOUT\r\n"
+        } else {
+            b"QUIT\r\n"
+        };
         let _ = stream.write_all(bye).await;
         Some(line)
     };
-    tokio::time::timeout(Duration::from_secs(1), attempt).await.ok().flatten()
+    tokio::time::timeout(Duration::from_secs(1), attempt)
+        .await
+        .ok()
+        .flatten()
 }
 
 /// Waits (bounded) until nothing accepts connections on these ports any more, so a restart

@@ -16,9 +16,19 @@ pub(crate) struct TlsFiles {
 /// takes 0.2 s). rustls needs both `CA:FALSE` (else `CaUsedAsEndEntity`) and the SAN
 /// (MAILSERVER.md §3, "TLS variant"). Valid for 2 days: sandboxes are short-lived.
 pub(crate) async fn make_certificate(openssl: &Path, dir: &Path) -> Result<TlsFiles> {
-    let files = TlsFiles { cert: dir.join("cert.pem"), key: dir.join("key.pem") };
+    let files = TlsFiles {
+        cert: dir.join("cert.pem"),
+        key: dir.join("key.pem"),
+    };
     let output = Command::new(openssl)
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
         .args(["-nodes", "-days", "2", "-subj", "/CN=localhost"])
         .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
         .args(["-addext", "basicConstraints=critical,CA:FALSE"])

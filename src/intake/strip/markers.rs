@@ -14,7 +14,7 @@ pub(crate) type Pattern = LazyLock<Option<Regex>>;
 /// Compiles a [`Pattern`] from a literal on first use.
 macro_rules! pattern {
     ($source:expr) => {
-        LazyLock::new(|| Regex::new($source).ok())
+        ::std::sync::LazyLock::new(|| ::regex::Regex::new($source).ok())
     };
 }
 pub(crate) use pattern;
@@ -48,7 +48,8 @@ pub(crate) static HEADER: Pattern = pattern!(
     r"(?i)^\*?(from|van|von|de|sent|verzonden|gesendet|envoyé|date|datum|to|aan|an|à|a|cc|kopie|subject|onderwerp|betreff|objet)\*?\s*:\*?"
 );
 /// A date header flattened onto the end of the author's last line (GMX's HTML-only quote).
-pub(crate) static DATE_INSIDE: Pattern = pattern!(r"(?i)\s(gesendet|sent|verzonden|date|datum|envoyé)\s*:");
+pub(crate) static DATE_INSIDE: Pattern =
+    pattern!(r"(?i)\s(gesendet|sent|verzonden|date|datum|envoyé)\s*:");
 /// Attribution lines that need no `>` block after them to be believed.
 pub(crate) static ATTRIBUTION: Pattern = pattern!(
     r"(?i)^(on\s.+\swrote|op\s.+\s(schreef|geschreven)\b.*|am\s.+\sschrieb\b.*|.+\sschrieb am\s.+|le\s.+\sa\s+écrit)\s*:$"
@@ -68,10 +69,15 @@ pub(crate) static DEVICE_FOOTER: Pattern = pattern!(
 /// Which header a quoted-message header line is, whatever its language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Field {
+    /// From, Van, Von, De.
     From,
+    /// Sent, Date, Verzonden, Datum, Gesendet, Envoyé.
     Date,
+    /// To, Aan, An, À, A.
     To,
+    /// Cc, Kopie.
     Cc,
+    /// Subject, Onderwerp, Betreff, Objet.
     Subject,
 }
 
@@ -151,9 +157,160 @@ pub(crate) fn joined(lines: &[&str]) -> String {
     }
 }
 
+/// Attribution lines longer than this are prose, not "On ... wrote:".
+const ATTRIBUTION_MAX: usize = 300;
+
+/// How many lines (0, 1 or 2: Gmail wraps a long one) an attribution line at `i` takes, and
+/// whether it is one of the strict forms that may head an unmarked quote.
+pub(crate) fn attribution_span(lines: &[&str], i: usize) -> (bool, usize) {
+    let line = lines[i].trim();
+    let next = lines.get(i + 1).map_or("", |next| next.trim());
+    // Gmail wraps after "On <date>, <name> <address" or inside the address: only such a
+    // first line may be joined with the next, or "Hello" would join the line below it.
+    let wrapped = !line.ends_with(':')
+        && !next.is_empty()
+        && (matches(&ATTRIBUTION_OPENER, line)
+            || line.matches('<').count() > line.matches('>').count());
+    let candidates = [(line.to_owned(), 1), (format!("{line} {next}"), 2)];
+    for (text, span) in candidates {
+        if text.len() > ATTRIBUTION_MAX || (span == 2 && !wrapped) {
+            continue;
+        }
+        if matches(&ATTRIBUTION, &text) {
+            return (true, span);
+        }
+        if matches(&LOOSE_ATTRIBUTION, &text) {
+            return (false, span);
+        }
+    }
+    (false, 0)
+}
+
+/// Whether an attribution has a digit (a date or time): "On Monday I wrote:" in prose has
+/// none, and must not cut the rest of the mail away.
+pub(crate) fn text_has_digit(lines: &[&str], i: usize, span: usize) -> bool {
+    lines[i..i + span]
+        .iter()
+        .any(|line| line.chars().any(|c| c.is_ascii_digit()))
+}
+
 /// A subject prefix: reply and forward markers in the languages mail clients write them,
 /// with Outlook's "RE (2):" and "Re[2]:" counters.
 pub(crate) static SUBJECT_PREFIX: Pattern = pattern!(
     r"(?i)^(antwoord|antw|doorgestuurd|doorst|fwd|fw|re|aw|wg|sv|vs|tr|rv|réf|ref|r)\s*(\[\d+\]|\(\d+\))?\s*[:：]\s*"
 );
 
+/// The subject without its leading run of reply and forward prefixes ("RE: Fw: AW: x" -> "x").
+/// A "[list-tag]" stops the run and is kept: callers search the reference anywhere.
+pub fn strip_subject_prefixes(subject: &str) -> &str {
+    let mut rest = subject.trim();
+    while let Some(found) = SUBJECT_PREFIX.as_ref().and_then(|re| re.find(rest)) {
+        rest = &rest[found.end()..];
+    }
+    rest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pattern_compiles() {
+        let all: [&Pattern; 12] = [
+            &ORIGINAL,
+            &FORWARD,
+            &BEGIN_FORWARD,
+            &MUTT_FORWARD,
+            &UNDERSCORES,
+            &HEADER,
+            &DATE_INSIDE,
+            &ATTRIBUTION,
+            &ATTRIBUTION_OPENER,
+            &LOOSE_ATTRIBUTION,
+            &DEVICE_FOOTER,
+            &SUBJECT_PREFIX,
+        ];
+        for (i, pattern) in all.into_iter().enumerate() {
+            assert!(pattern.is_some(), "pattern {i} does not compile");
+        }
+    }
+
+    #[test]
+    fn header_lines_are_read_in_four_languages_and_in_bold() {
+        for (line, field, value) in [
+            (
+                "Van: Jan <jan@example.nl>",
+                Field::From,
+                "Jan <jan@example.nl>",
+            ),
+            ("From: x", Field::From, "x"),
+            ("*From:* Bob", Field::From, "Bob"),
+            ("Von:\u{a0}bob", Field::From, "bob"),
+            ("Verzonden: maandag", Field::Date, "maandag"),
+            ("Gesendet: Dienstag", Field::Date, "Dienstag"),
+            ("Envoyé : lundi", Field::Date, "lundi"),
+            ("Aan: Piet", Field::To, "Piet"),
+            ("CC: Debian", Field::Cc, "Debian"),
+            ("Onderwerp: KL-2026-0042", Field::Subject, "KL-2026-0042"),
+            ("Subject: \tFoo", Field::Subject, "Foo"),
+            ("Betreff: x", Field::Subject, "x"),
+            ("Objet : y", Field::Subject, "y"),
+        ] {
+            assert_eq!(header_field(line), Some((field, value)), "{line}");
+        }
+        assert_eq!(header_field("Fromage: brie"), None);
+    }
+
+    #[test]
+    fn header_block_needs_a_from_and_two_other_kinds() {
+        let lines = ["Van: Jan", "Verzonden: maandag", "Aan: Piet", "", "tekst"];
+        assert_eq!(header_block_end(&lines, 0), Some(3));
+        assert_eq!(
+            header_block_end(&["Van: Jan", "Aan: Piet", "", "x"], 0),
+            None
+        );
+        assert_eq!(
+            header_block_end(&["Subject: a", "Date: b", "To: c"], 0),
+            None
+        );
+    }
+
+    #[test]
+    fn separators_of_every_client_are_recognised() {
+        for line in [
+            "-----Oorspronkelijk bericht-----",
+            "-----Original Message-----",
+            "----- Original Message -----",
+            "-----Ursprüngliche Nachricht-----",
+            "---------- Forwarded message ---------",
+            "---------- Doorgestuurd bericht ---------",
+            "-------- Forwarded Message --------",
+            "-------- Doorgestuurd bericht --------",
+            "----------  Forwarded Message  ----------",
+            "Begin forwarded message:",
+            "Begin doorgestuurd bericht:",
+            "----- Forwarded message from Jan <jan@example.org> -----",
+        ] {
+            assert!(is_separator(line), "{line}");
+        }
+        assert!(!is_separator("-------------------------"));
+    }
+
+    #[test]
+    fn subject_prefixes_of_any_language_and_count_are_removed() {
+        for (subject, bare) in [
+            ("RE: Fw: AW: Levering", "Levering"),
+            ("Antw: Doorst: WG: SV: VS: TR: RV: R: Réf: x", "x"),
+            ("Antwoord: Doorgestuurd: Fwd: re: aW: y", "y"),
+            ("Re[2]: RE (2): Re : z", "z"),
+            (
+                "Re: [klachten] Re: KL-2026-0042",
+                "[klachten] Re: KL-2026-0042",
+            ),
+            ("Reservering 12", "Reservering 12"),
+            ("Fwd:", ""),
+        ] {
+            assert_eq!(strip_subject_prefixes(subject), bare, "{subject}");
+        }
+    }
+}

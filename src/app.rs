@@ -1,0 +1,51 @@
+//! `Bot`: what every part of the shell needs (settings, store, templates, clock), built once.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::calendar::WorkingCalendar;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::outbound::render::Renderer;
+use crate::store::Store;
+
+/// The shared context of intake, watcher, sender and scheduler. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Bot {
+    /// Validated settings.
+    pub settings: Arc<Settings>,
+    /// The register.
+    pub store: Store,
+    /// Mail templates.
+    pub renderer: Arc<Renderer>,
+    /// The working-day calendar.
+    pub calendar: Arc<WorkingCalendar>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Bot {
+    /// Opens the store and loads the templates, with the system clock.
+    pub async fn open(settings: Settings) -> anyhow::Result<Bot> {
+        Self::open_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`Bot::open`] with a given clock (tests move a `ManualClock` by hand).
+    pub async fn open_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Bot> {
+        let store = Store::connect(&settings.database_url).await?;
+        let renderer = Renderer::new(
+            settings.organisation.language,
+            settings.organisation.timezone.clone(),
+            settings.templates_dir.as_deref(),
+        )
+        .context("Failed to load the mail templates")?;
+        Ok(Bot {
+            calendar: Arc::new(settings.calendar()),
+            settings: Arc::new(settings),
+            store,
+            renderer: Arc::new(renderer),
+            clock,
+        })
+    }
+}

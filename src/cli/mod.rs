@@ -1,0 +1,159 @@
+//! The command line (clap): `run`, `ingest`, `list`, `show`, `status`, `config check`,
+//! `demo`. Each command returns an exit code in the sysexits(3) convention so an MTA pipe
+//! knows whether to retry.
+
+mod ingest;
+mod inspect;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{ConfigError, Problem, Settings};
+use crate::domain::Status;
+
+/// sysexits(3) codes.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// The input data was incorrect (an empty or unreadable message file).
+    pub const DATAERR: u8 = 65;
+    /// An input file did not exist or was not readable.
+    pub const NOINPUT: u8 = 66;
+    /// Internal software error.
+    pub const SOFTWARE: u8 = 70;
+    /// Temporary failure: the MTA should retry later.
+    pub const TEMPFAIL: u8 = 75;
+    /// Configuration error.
+    pub const CONFIG: u8 = 78;
+}
+
+/// klachtenbot: the e-mail intake bot of the complaints procedure.
+#[derive(Debug, Parser)]
+#[command(name = "klachtenbot", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (TOML). Without it, ./klachtenbot.toml is used when present,
+    /// else the embedded defaults (SQLite in ./klachtenbot.db, no mailbox).
+    #[arg(long, short, global = true, env = "KLACHTENBOT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Watch the mailbox (IMAP IDLE) and send the outbox (SMTP) until SIGINT/SIGTERM.
+    Run,
+    /// Take messages through the door: files, or `-` for standard input (MTA pipe).
+    ///
+    /// Exit codes: 0 done (also for duplicates and flagged mail), 65/66 unusable input file,
+    /// 75 temporary failure (database locked or unreachable) so the MTA retries.
+    Ingest {
+        /// `.eml` files, or `-` (the default) for one message on standard input.
+        files: Vec<PathBuf>,
+    },
+    /// List complaints (oldest first), flagged mail, or the outbox.
+    List {
+        /// Only open complaints.
+        #[arg(long, conflicts_with = "status")]
+        open: bool,
+        /// Only complaints with this status (new, acknowledged, in_progress, awaiting_verdict, closed).
+        #[arg(long)]
+        status: Option<Status>,
+        /// Show the open flags (mail that needs the officer) instead.
+        #[arg(long, conflicts_with_all = ["open", "status", "outbox"])]
+        flagged: bool,
+        /// Show the outbox instead (pending and failed mail first).
+        #[arg(long, conflicts_with_all = ["open", "status"])]
+        outbox: bool,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one complaint: the record, its timeline, its messages and its pending mail.
+    Show {
+        /// The reference, e.g. KL-2026-0042.
+        reference: crate::domain::Reference,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the mailbox cursors, the outbox queue and the workers' last errors.
+    Status {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Configuration commands.
+    Config {
+        /// What to do with the configuration.
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Local demo: real Dovecot and Postfix in a temporary folder, the bot on SQLite,
+    /// sample complaints delivered; runs until Ctrl-C.
+    Demo,
+}
+
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Report every problem in the configuration (key and what is wrong); non-zero exit when
+    /// there are any.
+    Check,
+}
+
+/// Loads the settings named on the command line (or the defaults).
+pub fn load_settings(explicit: Option<&PathBuf>) -> Result<Settings, ConfigError> {
+    match explicit {
+        Some(path) => Settings::load(path),
+        None => {
+            let default = PathBuf::from("klachtenbot.toml");
+            if default.exists() {
+                Settings::load(&default)
+            } else {
+                Settings::from_toml("", std::path::Path::new(".")).map_err(|problems| ConfigError {
+                    path: "(embedded defaults)".into(),
+                    problems,
+                })
+            }
+        }
+    }
+}
+
+/// Runs a command that needs settings; `run` and `demo` are wired in `main`.
+pub async fn dispatch(command: &Command, settings: Settings) -> anyhow::Result<ExitCode> {
+    let code = match command {
+        Command::Ingest { files } => ingest::run(settings, files).await?,
+        Command::List { open, status, flagged, outbox, json } => {
+            let bot = crate::app::Bot::open(settings).await?;
+            let what = inspect::ListWhat { open: *open, status: *status, flagged: *flagged, outbox: *outbox };
+            inspect::list(&bot, what, *json).await?
+        }
+        Command::Show { reference, json } => {
+            let bot = crate::app::Bot::open(settings).await?;
+            inspect::show(&bot, *reference, *json).await?
+        }
+        Command::Status { json } => {
+            let bot = crate::app::Bot::open(settings).await?;
+            inspect::status(&bot, *json).await?
+        }
+        Command::Config { action: ConfigAction::Check } => {
+            println!("configuration is valid");
+            exit::OK
+        }
+        Command::Run | Command::Demo => exit::SOFTWARE,
+    };
+    Ok(ExitCode::from(code))
+}
+
+/// Prints configuration problems, one per line.
+pub fn print_problems(path: &str, problems: &[Problem]) {
+    eprintln!("{path}: {} problem(s)", problems.len());
+    for p in problems {
+        eprintln!("  {p}");
+    }
+}

@@ -1,0 +1,169 @@
+//! Who wrote this mail: a person, a machine, or ourselves? Pure functions over
+//! [`InboundMail`], tested without I/O.
+//!
+//! The rules follow RFC 3834 (automatic responses), RFC 3464 (DSN), RFC 8098 (MDN) and
+//! RFC 2369/2919 (list headers), plus the de-facto headers of common mailers. A wrong
+//! "automated" costs a complainant their acknowledgement, a wrong "human" costs a mail loop
+//! with an out-of-office, so each rule below is a signal that mailers really set.
+
+use std::fmt;
+
+use super::parse::InboundMail;
+use crate::domain::EmailAddress;
+
+/// Why a mail counts as machine-written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Automated {
+    /// A delivery status notification (bounce).
+    Bounce,
+    /// A read receipt or other disposition notification.
+    ReadReceipt,
+    /// An out-of-office or other automatic reply.
+    AutoReply,
+    /// Other machine-generated mail (RFC 3834 `auto-generated`, notifications, reports).
+    Generated,
+    /// Mail distributed by a mailing list.
+    MailingList,
+    /// Bulk mail (newsletters, `Precedence: bulk`).
+    Bulk,
+    /// A sender address that says not to reply (noreply@, mailer-daemon@).
+    NoReplySender,
+}
+
+impl Automated {
+    /// The stable name, for the database and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Automated::Bounce => "bounce",
+            Automated::ReadReceipt => "read_receipt",
+            Automated::AutoReply => "auto_reply",
+            Automated::Generated => "auto_generated",
+            Automated::MailingList => "mailing_list",
+            Automated::Bulk => "bulk",
+            Automated::NoReplySender => "noreply_sender",
+        }
+    }
+}
+
+impl fmt::Display for Automated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// Subject prefixes that clients without Auto-Submitted (older Exchange, Outlook rules, some
+// webmails) put on automatic replies, in the languages our complainants use.
+const AUTO_REPLY_SUBJECTS: &[&str] = &[
+    "automatic reply:",
+    "automatisch antwoord:",
+    "automatisch antwoord",
+    "auto reply:",
+    "autoreply:",
+    "auto-reply:",
+    "out of office:",
+    "out of office reply",
+    "afwezigheidsmelding",
+    "afwezig:",
+    "abwesenheitsnotiz",
+    "automatische antwort",
+    "réponse automatique",
+];
+
+// Local parts that mean "nobody reads replies here". Matched on the whole local part or
+// with a separator, so "noreplyjan" is not caught but "no-reply.facturen" is.
+const NOREPLY_LOCAL_PARTS: &[&str] = &[
+    "noreply",
+    "no-reply",
+    "no_reply",
+    "donotreply",
+    "do-not-reply",
+    "do_not_reply",
+    "mailer-daemon",
+    "postmaster",
+    "bounce",
+    "bounces",
+];
+
+/// Decides whether a mail was written by a machine, and if so what kind.
+pub fn automated(mail: &InboundMail) -> Option<Automated> {
+    let h = &mail.automation;
+    match h.report_type.as_deref() {
+        Some("delivery-status") => return Some(Automated::Bounce),
+        Some("disposition-notification") => return Some(Automated::ReadReceipt),
+        Some(_) => return Some(Automated::Generated),
+        None => {}
+    }
+    if h.failed_recipients {
+        return Some(Automated::Bounce);
+    }
+    // RFC 3834 §5: any value other than "no" means automatic; "no" explicitly means a person.
+    if let Some(v) = h.auto_submitted.as_deref() {
+        let keyword = v.split(';').next().unwrap_or("").trim();
+        match keyword {
+            "no" | "" => {}
+            "auto-replied" => return Some(Automated::AutoReply),
+            _ => return Some(Automated::Generated),
+        }
+    }
+    if h.x_autoreply {
+        return Some(Automated::AutoReply);
+    }
+    let subject = mail.subject.to_lowercase();
+    if AUTO_REPLY_SUBJECTS.iter().any(|p| subject.starts_with(p)) {
+        return Some(Automated::AutoReply);
+    }
+    match h.precedence.as_deref() {
+        Some("auto_reply") => return Some(Automated::AutoReply),
+        Some("bulk" | "junk") => return Some(Automated::Bulk),
+        Some("list") => return Some(Automated::MailingList),
+        _ => {}
+    }
+    if h.mailing_list {
+        return Some(Automated::MailingList);
+    }
+    if let Some(from) = &mail.from
+        && is_noreply(&from.address)
+    {
+        return Some(if from.address.local_part().contains("daemon") || h.null_return_path {
+            Automated::Bounce
+        } else {
+            Automated::NoReplySender
+        });
+    }
+    // A null envelope sender is reserved for DSNs and MDNs (RFC 5321 §4.5.5); a person's
+    // client never uses it.
+    if h.null_return_path {
+        return Some(Automated::Bounce);
+    }
+    None
+}
+
+/// Whether the address is one nobody reads replies at.
+pub fn is_noreply(a: &EmailAddress) -> bool {
+    let local = a.local_part();
+    NOREPLY_LOCAL_PARTS.iter().any(|p| {
+        local == *p
+            || local
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.starts_with(['.', '-', '_', '+']))
+    })
+}
+
+/// Whether the mail comes from our own address (a loop through a forward or a bounce of our
+/// own mail sent back to us).
+pub fn is_own(mail: &InboundMail, own: &[&EmailAddress]) -> bool {
+    mail.from.as_ref().is_some_and(|f| own.contains(&&f.address))
+}
+
+/// Whether we may answer this person automatically at all: `X-Auto-Response-Suppress` with
+/// `All`, `AutoReply` or `OOF` asks us not to (Microsoft's header; alone it does not make the
+/// mail automated).
+pub fn suppresses_auto_reply(mail: &InboundMail) -> bool {
+    mail.automation.suppress_auto_response.as_deref().is_some_and(|v| {
+        v.split(',').map(str::trim).any(|t| matches!(t, "all" | "autoreply" | "oof"))
+    })
+}
+
+#[cfg(test)]
+#[path = "classify_tests.rs"]
+mod tests;

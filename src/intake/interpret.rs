@@ -1,0 +1,328 @@
+//! What a stored message means for the register, decided inside the processing transaction.
+
+use jiff::Timestamp;
+use sqlx::AnyConnection;
+
+use super::classify::{self, Automated};
+use super::parse::{InboundMail, Mailbox};
+use super::process::Outcome;
+use super::strip;
+use crate::app::Bot;
+use crate::domain::{Channel, Complainant, Complaint, CustomerType, EmailAddress, MessageId, Origin, Reference};
+use crate::outbound::queue::{self, BOT, Outgoing, notify_officers};
+use crate::procedure::{self, DeadlineTimes, Effect, Event, NewComplaint};
+use crate::store::complaints::{self, StoredComplaint};
+use crate::store::{events, flags, messages};
+
+/// Decides and writes what the message means. Runs inside the claimed transaction.
+pub(super) async fn interpret(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    id: i64,
+    mail: Option<&InboundMail>,
+    now: Timestamp,
+) -> anyhow::Result<Outcome> {
+    let Some(mail) = mail else {
+        return flag(bot, conn, id, None, None, "unreadable", "no e-mail message could be read from the bytes", now).await;
+    };
+    let own = [&bot.settings.address];
+    if classify::is_own(mail, &own) {
+        record(conn, id, mail, "loop", "suppressed: loop (from our own address)", None, None).await?;
+        return Ok(Outcome::Suppressed { reason: "loop (from our own address)".into(), reference: None });
+    }
+    let existing = find_complaint(bot, conn, mail).await?;
+    if let Some(kind) = classify::automated(mail) {
+        return automated(bot, conn, id, mail, kind, existing, now).await;
+    }
+    let Some(from) = mail.from.clone() else {
+        let shown = mail.from_raw.clone().unwrap_or_else(|| "(none)".into());
+        let reason = format!("no usable sender address (From: {shown})");
+        return flag(bot, conn, id, Some(mail), existing.as_ref(), "no_sender", &reason, now).await;
+    };
+    match existing {
+        Some(found) => follow_up(bot, conn, id, mail, &from, found, now).await,
+        None => register(bot, conn, id, mail, &from, now).await,
+    }
+}
+
+/// The complaint a mail belongs to: a reference in the subject, or any of its In-Reply-To /
+/// References ids naming a mail of the complaint (ours or theirs).
+async fn find_complaint(bot: &Bot, conn: &mut AnyConnection, mail: &InboundMail) -> anyhow::Result<Option<StoredComplaint>> {
+    for reference in Reference::find_all(&mail.subject) {
+        if let Some(found) = complaints::load(conn, reference).await? {
+            return Ok(Some(found));
+        }
+    }
+    let ids: Vec<String> = mail.in_reply_to.iter().chain(&mail.references).map(|m| m.to_string()).collect();
+    if let Some(cid) = messages::complaint_of_message_ids(conn, &ids).await? {
+        return complaints::load_by_id(conn, cid).await;
+    }
+    // Our own Message-IDs carry the reference (kb.KL-2026-0042.x@our.domain), so a reply
+    // still finds its complaint when the referenced outbox row is gone.
+    let domain = format!("@{}", bot.settings.organisation.mail_domain);
+    for id in mail.in_reply_to.iter().chain(&mail.references) {
+        if id.as_ref().ends_with(&domain)
+            && let Some(r) = Reference::find(id.as_ref())
+            && let Some(found) = complaints::load(conn, r).await?
+        {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
+
+async fn automated(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    id: i64,
+    mail: &InboundMail,
+    kind: Automated,
+    existing: Option<StoredComplaint>,
+    now: Timestamp,
+) -> anyhow::Result<Outcome> {
+    let reference = existing.as_ref().map(|c| c.complaint.reference);
+    let outcome = format!("suppressed: {kind}");
+    record(conn, id, mail, &format!("automated:{kind}"), &outcome, existing.as_ref().map(|c| c.id), None).await?;
+    if let Some(found) = &existing {
+        let detail = format!("automated mail ({kind}) received, not answered: {}", mail.subject);
+        timeline(conn, found.id, now, &sender(mail), "mail_in", &detail, Some(id)).await?;
+        // A bounce on a complaint means the complainant may not have our mail.
+        if kind == Automated::Bounce {
+            let reason = format!("a mail of {} bounced: {}", found.complaint.reference, mail.subject);
+            flags::raise(conn, Some(id), Some(found.id), "bounce", &reason, now).await?;
+            notify_officers(bot, conn, Some((found.id, found.complaint.reference)), "Bounce", &reason, now).await?;
+        }
+    }
+    Ok(Outcome::Suppressed { reason: kind.to_string(), reference })
+}
+
+fn sender(mail: &InboundMail) -> String {
+    mail.from
+        .as_ref()
+        .map(|f| f.address.to_string())
+        .or_else(|| mail.from_raw.clone())
+        .unwrap_or_else(|| "(unknown)".into())
+}
+
+/// Whether `who` may add to this complaint: its complainant, the staff on it, the officers.
+fn is_party(bot: &Bot, c: &Complaint, who: &EmailAddress) -> bool {
+    let people = &bot.settings.people;
+    [&c.complainant.email, &c.assignee, &c.concerned, &c.received_by]
+        .into_iter()
+        .any(|a| a.as_ref() == Some(who))
+        || people.is_officer(who)
+        || people.is_staff(who)
+}
+
+async fn follow_up(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    id: i64,
+    mail: &InboundMail,
+    from: &Mailbox,
+    found: StoredComplaint,
+    now: Timestamp,
+) -> anyhow::Result<Outcome> {
+    let c = &found.complaint;
+    let text = strip::new_text(&mail.text).text;
+    let scope = Some((found.id, c.reference));
+    if !is_party(bot, c, &from.address) {
+        let reason = format!("{} is not a party to {}; the mail was not added to it", from.address, c.reference);
+        record(conn, id, mail, "unverified_follow_up", &format!("flagged: {reason}"), Some(found.id), Some(&text)).await?;
+        timeline(conn, found.id, now, from.address.as_ref(), "mail_in_unverified", &reason, Some(id)).await?;
+        flags::raise(conn, Some(id), Some(found.id), "not_a_party", &reason, now).await?;
+        notify_officers(bot, conn, scope, "Onbekende afzender", &reason, now).await?;
+        return Ok(Outcome::Flagged { reason, reference: Some(c.reference) });
+    }
+    let (updated, _) = procedure::apply(c, &Event::FollowUpReceived, now)?;
+    complaints::update(conn, found.id, &updated, now).await?;
+    record(conn, id, mail, "follow_up", &format!("follow-up {}", c.reference), Some(found.id), Some(&text)).await?;
+    keep_attachments(conn, id, mail).await?;
+    timeline(conn, found.id, now, from.address.as_ref(), "mail_in", &excerpt(&text), Some(id)).await?;
+    // The officer decides what a mail on a closed complaint means (reopen or not), and
+    // records the verdict on a proposed solution; both need a person to look.
+    let attention = match c.status {
+        crate::domain::Status::Closed => Some(format!("{} wrote on closed complaint {}", from.address, c.reference)),
+        crate::domain::Status::AwaitingVerdict => {
+            Some(format!("{} replied while {} waits for a verdict on the proposed solution", from.address, c.reference))
+        }
+        _ => None,
+    };
+    if let Some(reason) = attention {
+        flags::raise(conn, Some(id), Some(found.id), "needs_officer", &reason, now).await?;
+        let text = format!("{reason}.\n\nTheir words:\n\n{text}");
+        notify_officers(bot, conn, scope, "Reactie op klacht", &text, now).await?;
+    }
+    Ok(Outcome::FollowUp(c.reference))
+}
+
+async fn register(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    id: i64,
+    mail: &InboundMail,
+    from: &Mailbox,
+    now: Timestamp,
+) -> anyhow::Result<Outcome> {
+    let settings = &bot.settings;
+    let staff = settings.people.is_staff(&from.address);
+    let text = strip::new_text(&mail.text).text;
+    let subject = strip::strip_subject_prefixes(&mail.subject).trim().to_string();
+    let new = NewComplaint {
+        received_at: now,
+        channel: Channel::Email,
+        origin: if staff { Origin::Internal } else { Origin::External },
+        customer_type: staff.then_some(CustomerType::Internal),
+        complainant: Complainant {
+            name: from.name.clone(),
+            email: Some(from.address.clone()),
+            phone: None,
+            organisation: None,
+        },
+        received_by: None,
+        subject: if subject.is_empty() { "(geen onderwerp)".into() } else { subject },
+        description: text.clone(),
+        solved_at_first_contact: false,
+    };
+    let year = now.to_zoned(settings.organisation.timezone.clone()).year();
+    let reference = complaints::next_reference(conn, year).await?;
+    let (complaint, effects) = procedure::register(new, reference, deadlines(bot, now));
+    let cid = complaints::insert(conn, &complaint, now).await?;
+    record(conn, id, mail, "new_complaint", &format!("registered {reference}"), Some(cid), Some(&text)).await?;
+    keep_attachments(conn, id, mail).await?;
+    let detail = format!("registered from mail by {}: {}", from.address, complaint.subject);
+    timeline(conn, cid, now, from.address.as_ref(), "registered", &detail, Some(id)).await?;
+    let mut complaint = complaint;
+    for effect in effects {
+        if effect == Effect::SendAcknowledgement {
+            complaint = acknowledge(bot, conn, cid, complaint, mail, now).await?;
+        }
+    }
+    complaints::update(conn, cid, &complaint, now).await?;
+    Ok(Outcome::Registered(reference))
+}
+
+/// The deadlines of a complaint received at `at`.
+pub(crate) fn deadlines(bot: &Bot, at: Timestamp) -> DeadlineTimes {
+    let d = &bot.settings.deadlines;
+    DeadlineTimes {
+        acknowledge_by: bot.calendar.deadline(at, &d.acknowledge),
+        explain_by: bot.calendar.deadline(at, &d.explain),
+        solve_by: bot.calendar.deadline(at, &d.solve),
+    }
+}
+
+/// Queues the acknowledgement unless the per-sender limit is reached.
+async fn acknowledge(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    cid: i64,
+    complaint: Complaint,
+    mail: &InboundMail,
+    now: Timestamp,
+) -> anyhow::Result<Complaint> {
+    let Some(to) = complaint.complainant.email.clone() else { return Ok(complaint) };
+    let limit = bot.settings.limits.auto_replies_per_sender;
+    let since = now.checked_sub(limit.window).unwrap_or(Timestamp::UNIX_EPOCH);
+    let sent = crate::store::outbox::auto_replies_since(conn, to.as_ref(), since).await?;
+    if sent >= i64::from(limit.count) {
+        let detail = format!("no acknowledgement: {to} already got {sent} automatic replies within the limit");
+        timeline(conn, cid, now, BOT, "suppressed", &detail, None).await?;
+        return Ok(complaint);
+    }
+    let mut context = tera::Context::new();
+    context.insert("subject", &complaint.subject);
+    context.insert("name", &complaint.complainant.name);
+    context.insert("received", &bot.renderer.date(complaint.received_at));
+    context.insert("explain_by", &bot.renderer.date(complaint.deadlines.explain_by));
+    let references: Vec<MessageId> = mail.references.iter().chain(&mail.message_id).cloned().collect();
+    let outgoing = Outgoing {
+        complaint: Some((cid, complaint.reference)),
+        kind: "acknowledgement",
+        context,
+        to: vec![to],
+        in_reply_to: mail.message_id.as_ref(),
+        references,
+        auto_reply: true,
+        null_sender: false,
+    };
+    queue::enqueue(bot, conn, outgoing, now).await?;
+    let (acknowledged, _) = procedure::apply(&complaint, &Event::Acknowledged, now)?;
+    Ok(acknowledged)
+}
+
+async fn keep_attachments(conn: &mut AnyConnection, id: i64, mail: &InboundMail) -> anyhow::Result<()> {
+    for a in &mail.attachments {
+        messages::add_attachment(conn, id, &a.filename, &a.content_type, &a.data).await?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn flag(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    id: i64,
+    mail: Option<&InboundMail>,
+    complaint: Option<&StoredComplaint>,
+    kind: &str,
+    reason: &str,
+    now: Timestamp,
+) -> anyhow::Result<Outcome> {
+    let cid = complaint.map(|c| c.id);
+    let outcome = format!("flagged: {reason}");
+    match mail {
+        Some(m) => record(conn, id, m, kind, &outcome, cid, None).await?,
+        None => {
+            let i = messages::Interpretation { kind, outcome: &outcome, from_address: None, subject: None, body_text: None, complaint_id: cid };
+            messages::record(conn, id, &i).await?;
+        }
+    }
+    flags::raise(conn, Some(id), cid, kind, reason, now).await?;
+    let scope = complaint.map(|c| (c.id, c.complaint.reference));
+    notify_officers(bot, conn, scope, "Bericht vraagt aandacht", reason, now).await?;
+    Ok(Outcome::Flagged { reason: reason.to_string(), reference: scope.map(|s| s.1) })
+}
+
+async fn record(
+    conn: &mut AnyConnection,
+    id: i64,
+    mail: &InboundMail,
+    kind: &str,
+    outcome: &str,
+    complaint_id: Option<i64>,
+    body_text: Option<&str>,
+) -> anyhow::Result<()> {
+    let from = mail.from.as_ref().map(|f| f.address.to_string());
+    let i = messages::Interpretation {
+        kind,
+        outcome,
+        from_address: from.as_deref().or(mail.from_raw.as_deref()),
+        subject: Some(&mail.subject),
+        body_text,
+        complaint_id,
+    };
+    messages::record(conn, id, &i).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn timeline(
+    conn: &mut AnyConnection,
+    complaint_id: i64,
+    at: Timestamp,
+    actor: &str,
+    kind: &str,
+    detail: &str,
+    message_pk: Option<i64>,
+) -> anyhow::Result<()> {
+    events::append(conn, &events::NewEvent { complaint_id, at, actor, kind, detail, message_pk, outbox_id: None }).await
+}
+
+/// The first 300 characters of a text, for the timeline.
+fn excerpt(text: &str) -> String {
+    let mut s: String = text.chars().take(300).collect();
+    if text.chars().count() > 300 {
+        s.push('…');
+    }
+    s
+}

@@ -1,0 +1,304 @@
+//! The only user of `mail_parser`: raw bytes in, an owned [`InboundMail`] out.
+//!
+//! mail-parser is best-effort (it decodes charsets, encoded words, RFC 2231 names and turns
+//! HTML-only mail into text); this module keeps what the rest of the bot needs and nothing
+//! borrowed from the raw bytes.
+
+use jiff::Timestamp;
+use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
+
+use crate::domain::{EmailAddress, MessageId};
+
+/// A sender or recipient with its display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    /// Display name, decoded.
+    pub name: Option<String>,
+    /// The address.
+    pub address: EmailAddress,
+}
+
+/// A kept attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// A file name safe to show and to write to disk.
+    pub filename: String,
+    /// `type/subtype`.
+    pub content_type: String,
+    /// The decoded bytes.
+    pub data: Vec<u8>,
+}
+
+/// The headers that decide whether a mail was written by a person or a machine.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AutomationHeaders {
+    /// `Auto-Submitted` (RFC 3834), lower case.
+    pub auto_submitted: Option<String>,
+    /// `Precedence`, lower case.
+    pub precedence: Option<String>,
+    /// `List-Id` or `List-Unsubscribe` present.
+    pub mailing_list: bool,
+    /// `X-Autoreply`, `X-Autorespond` or `X-Auto-Reply` present (Yahoo, some webmails).
+    pub x_autoreply: bool,
+    /// `X-Failed-Recipients` present (Exim bounces).
+    pub failed_recipients: bool,
+    /// `Return-Path: <>`: the null sender that DSNs and MDNs use (RFC 5321 4.5.5).
+    pub null_return_path: bool,
+    /// The `report-type` of a `multipart/report` (delivery-status, disposition-notification,
+    /// feedback-report, tlsrpt), lower case.
+    pub report_type: Option<String>,
+    /// `X-Auto-Response-Suppress`: alone it does not make a mail automated, but it asks us not
+    /// to answer automatically.
+    pub suppress_auto_response: Option<String>,
+}
+
+/// A parsed incoming mail, owned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InboundMail {
+    /// Message-ID, without brackets.
+    pub message_id: Option<MessageId>,
+    /// In-Reply-To ids.
+    pub in_reply_to: Vec<MessageId>,
+    /// References ids.
+    pub references: Vec<MessageId>,
+    /// The first From mailbox, when it is a valid address.
+    pub from: Option<Mailbox>,
+    /// The From header as written, for the officer when it did not parse.
+    pub from_raw: Option<String>,
+    /// Reply-To, when valid.
+    pub reply_to: Option<Mailbox>,
+    /// To and Cc addresses that parsed.
+    pub recipients: Vec<EmailAddress>,
+    /// Decoded subject ("" when missing).
+    pub subject: String,
+    /// The Date header.
+    pub date: Option<Timestamp>,
+    /// The text body (the first text part, or the HTML converted to text).
+    pub text: String,
+    /// Whether the text came from HTML only.
+    pub html_only: bool,
+    /// The headers that reveal automated mail.
+    pub automation: AutomationHeaders,
+    /// Every `Authentication-Results` header, as written.
+    pub authentication_results: Vec<String>,
+    /// Attachments (not inline text bodies), including winmail.dat as is.
+    pub attachments: Vec<Attachment>,
+    /// Raw bytes of attached messages (message/rfc822), e.g. a forwarded original.
+    pub attached_messages: Vec<Vec<u8>>,
+}
+
+/// Parses raw bytes. Returns `None` only when mail-parser finds no message at all (empty or
+/// binary garbage); everything else yields a best-effort `InboundMail`.
+pub fn parse(raw: &[u8]) -> Option<InboundMail> {
+    let message = MessageParser::default().parse(skip_preamble(raw))?;
+    Some(from_message(&message))
+}
+
+/// Skips what some stores put before the headers and mail-parser then reads as a header:
+/// whitespace-only lines and an mbox `From ` separator line. The stored raw keeps them.
+fn skip_preamble(mut raw: &[u8]) -> &[u8] {
+    loop {
+        let line_end = raw.iter().position(|&b| b == b'\n').map_or(raw.len(), |i| i + 1);
+        let line = &raw[..line_end];
+        let blank = !line.is_empty() && line.iter().all(u8::is_ascii_whitespace);
+        if blank || line.starts_with(b"From ") {
+            raw = &raw[line_end..];
+        } else {
+            return raw;
+        }
+    }
+}
+
+fn from_message(m: &Message<'_>) -> InboundMail {
+    let from_raw = m.header_raw("From").map(|s| s.trim().to_string());
+    let text = m.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    let html_only = m.text_body_count() == 0 && m.html_body_count() > 0
+        || m.text_bodies().next().is_some_and(|p| matches!(p.body, PartType::Html(_)));
+    InboundMail {
+        message_id: m.message_id().and_then(|id| MessageId::parse(id).ok()),
+        in_reply_to: ids(m.in_reply_to()),
+        references: ids(m.references()),
+        from: m.from().and_then(first_mailbox),
+        from_raw,
+        reply_to: m.reply_to().and_then(first_mailbox),
+        recipients: m.to().into_iter().chain(m.cc()).flat_map(all_addresses).collect(),
+        subject: m.subject().map(clean_line).unwrap_or_default(),
+        date: m.date().and_then(|d| Timestamp::from_second(d.to_timestamp()).ok()),
+        text: text.replace("\r\n", "\n"),
+        html_only,
+        automation: automation(m),
+        authentication_results: m
+            .header_values("Authentication-Results")
+            .filter_map(|v| v.as_text().map(str::to_string))
+            .collect(),
+        attachments: attachments(m),
+        attached_messages: attached_messages(m),
+    }
+}
+
+fn ids(v: &HeaderValue<'_>) -> Vec<MessageId> {
+    let list: Vec<&str> = match v {
+        HeaderValue::Text(t) => vec![t.as_ref()],
+        HeaderValue::TextList(l) => l.iter().map(|s| s.as_ref()).collect(),
+        _ => Vec::new(),
+    };
+    list.into_iter().filter_map(|s| MessageId::parse(s).ok()).collect()
+}
+
+fn first_mailbox(a: &Address<'_>) -> Option<Mailbox> {
+    let addr = a.first()?;
+    let address = EmailAddress::parse(addr.address.as_deref()?).ok()?;
+    let name = addr.name.as_deref().map(clean_line).filter(|n| !n.is_empty());
+    Some(Mailbox { name, address })
+}
+
+fn all_addresses(a: &Address<'_>) -> Vec<EmailAddress> {
+    let list: Vec<_> = match a {
+        Address::List(l) => l.iter().collect(),
+        Address::Group(g) => g.iter().flat_map(|g| g.addresses.iter()).collect(),
+    };
+    list.into_iter()
+        .filter_map(|a| a.address.as_deref().and_then(|s| EmailAddress::parse(s).ok()))
+        .collect()
+}
+
+/// Folds whitespace and drops control characters: subjects and names go into our headers
+/// and logs, where a stray CR/LF would do harm.
+fn clean_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ").chars().filter(|c| !c.is_control()).collect()
+}
+
+fn lower_text(m: &Message<'_>, name: &str) -> Option<String> {
+    m.header_raw(name).map(|v| v.trim().to_ascii_lowercase())
+}
+
+fn automation(m: &Message<'_>) -> AutomationHeaders {
+    let report_type = m
+        .content_type()
+        .filter(|ct| ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report")))
+        .map(|ct| ct.attribute("report-type").unwrap_or("unknown").to_ascii_lowercase());
+    let has = |name: &str| m.header_raw(name).is_some();
+    AutomationHeaders {
+        auto_submitted: lower_text(m, "Auto-Submitted"),
+        precedence: lower_text(m, "Precedence"),
+        mailing_list: has("List-Id") || has("List-Unsubscribe"),
+        x_autoreply: has("X-Autoreply") || has("X-Autorespond") || has("X-Auto-Reply"),
+        failed_recipients: has("X-Failed-Recipients"),
+        null_return_path: m
+            .header_raw("Return-Path")
+            .is_some_and(|v| v.trim().trim_start_matches('<').trim_end_matches('>').trim().is_empty()),
+        report_type,
+        suppress_auto_response: lower_text(m, "X-Auto-Response-Suppress"),
+    }
+}
+
+fn attachments(m: &Message<'_>) -> Vec<Attachment> {
+    m.attachments()
+        .enumerate()
+        .filter(|(_, p)| !matches!(p.body, PartType::Message(_)))
+        .map(|(i, p)| {
+            let content_type = p
+                .content_type()
+                .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")).to_ascii_lowercase())
+                .unwrap_or_else(|| "application/octet-stream".into());
+            Attachment {
+                filename: safe_filename(p.attachment_name(), i + 1),
+                content_type,
+                data: p.contents().to_vec(),
+            }
+        })
+        .collect()
+}
+
+fn attached_messages(m: &Message<'_>) -> Vec<Vec<u8>> {
+    m.attachments()
+        .filter_map(|p| match &p.body {
+            PartType::Message(inner) => Some(inner.raw_message().to_vec()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A file name that is safe to show and to write: no directories, no control or reserved
+/// characters, no leading dots, at most 100 characters; `attachment-N.bin` when nothing is
+/// left.
+pub fn safe_filename(name: Option<&str>, n: usize) -> String {
+    let base = name.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base
+        .chars()
+        .map(|c| if c.is_control() || "<>:\"|?*".contains(c) { '_' } else { c })
+        .collect();
+    let trimmed = cleaned.trim().trim_start_matches('.').trim();
+    if trimmed.is_empty() {
+        return format!("attachment-{n}.bin");
+    }
+    if trimmed.chars().count() <= 100 {
+        return trimmed.to_string();
+    }
+    // Keep the extension: people recognise a file by it.
+    let ext: String = trimmed.rsplit_once('.').map(|(_, e)| e).filter(|e| e.len() <= 10).unwrap_or("").to_string();
+    let keep = 100 - ext.len().min(10) - 1;
+    let stem: String = trimmed.chars().take(keep).collect();
+    if ext.is_empty() { stem } else { format!("{stem}.{ext}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_mail_is_read_into_owned_fields() {
+        let raw = b"From: Klaas Klant <Klaas@Klant.NL>\r\nTo: klantenservice@concreet.nl\r\n\
+Subject: =?utf-8?q?Examen_niet_ontvangen_=E2=9C=93?=\r\nMessage-ID: <abc@klant.nl>\r\n\
+In-Reply-To: <x1@concreet.nl>\r\nReferences: <x0@concreet.nl> <x1@concreet.nl>\r\n\
+Date: Mon, 2 Mar 2026 10:00:00 +0100\r\n\r\nBeste,\r\n\r\nMijn examen is niet aangekomen.\r\n";
+        let m = parse(raw).unwrap();
+        assert_eq!(m.from.as_ref().unwrap().address.as_ref(), "klaas@klant.nl");
+        assert_eq!(m.from.as_ref().unwrap().name.as_deref(), Some("Klaas Klant"));
+        assert_eq!(m.subject, "Examen niet ontvangen ✓");
+        assert_eq!(m.message_id.unwrap().as_ref(), "abc@klant.nl");
+        assert_eq!(m.in_reply_to.len(), 1);
+        assert_eq!(m.references.len(), 2);
+        assert_eq!(m.date.unwrap().to_string(), "2026-03-02T09:00:00Z");
+        assert!(m.text.contains("Mijn examen is niet aangekomen."));
+        assert!(!m.text.contains('\r'));
+        assert!(!m.html_only);
+    }
+
+    #[test]
+    fn an_html_only_mail_becomes_text() {
+        let raw = b"From: a@b.nl\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Hallo <b>daar</b></p>";
+        let m = parse(raw).unwrap();
+        assert!(m.html_only);
+        assert!(m.text.contains("Hallo"));
+        assert!(!m.text.contains("<b>"));
+    }
+
+    #[test]
+    fn leading_blank_lines_and_an_mbox_separator_are_skipped() {
+        let raw = b"   \r\nFrom jan@x.nl Mon Jan  1 00:00:00 2024\r\nFrom: jan@x.nl\r\nSubject: Hoi\r\n\r\nTekst\r\n";
+        let m = parse(raw).unwrap();
+        assert_eq!(m.subject, "Hoi");
+        assert_eq!(m.from.unwrap().address.as_ref(), "jan@x.nl");
+    }
+
+    #[test]
+    fn unsafe_file_names_are_made_safe() {
+        assert_eq!(safe_filename(Some("../../etc/passwd"), 1), "passwd");
+        assert_eq!(safe_filename(Some("C:\\Users\\x\\scan.pdf"), 1), "scan.pdf");
+        assert_eq!(safe_filename(Some("..."), 2), "attachment-2.bin");
+        assert_eq!(safe_filename(None, 3), "attachment-3.bin");
+        assert_eq!(safe_filename(Some("a\u{0}b?.txt"), 1), "a_b_.txt");
+        let long = format!("{}.pdf", "x".repeat(300));
+        let safe = safe_filename(Some(&long), 1);
+        assert!(safe.ends_with(".pdf") && safe.chars().count() <= 100);
+    }
+
+    #[test]
+    fn a_null_return_path_and_report_type_are_seen() {
+        let raw = b"Return-Path: <>\r\nFrom: MAILER-DAEMON@x.nl\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--b--\r\n";
+        let m = parse(raw).unwrap();
+        assert!(m.automation.null_return_path);
+        assert_eq!(m.automation.report_type.as_deref(), Some("delivery-status"));
+    }
+}

@@ -1,0 +1,214 @@
+//! The door itself: store raw, claim, interpret, commit; never lose a message.
+//!
+//! Three steps, each committed on its own:
+//! 1. the raw bytes are stored (or found: a duplicate, or an unfinished earlier attempt);
+//! 2. in one transaction the message is claimed (`processed_at` set), interpreted, and
+//!    every consequence (complaint, timeline, outbox rows) is written;
+//! 3. if step 2 fails for a reason that retrying will not fix, a fresh transaction claims the
+//!    message and flags it for the officer with the error, so the call still succeeds.
+//!
+//! A crash between 1 and 2 leaves an unclaimed row that the next delivery of the same
+//! message picks up; a crash inside 2 rolls it back entirely.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+
+use super::interpret::interpret;
+use super::parse::{self, InboundMail};
+use crate::app::Bot;
+use crate::domain::Reference;
+use crate::outbound::queue::notify_officers;
+use crate::store::{self, flags, messages};
+
+/// Where a message came from, kept with it for the officer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The MTA pipe (`klachtenbot ingest -`).
+    Pipe,
+    /// A file given to `klachtenbot ingest`.
+    File(String),
+    /// The IMAP watcher.
+    Imap {
+        /// Folder.
+        folder: String,
+        /// Its UIDVALIDITY.
+        uidvalidity: u32,
+        /// The message's UID.
+        uid: u32,
+    },
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Pipe => f.write_str("pipe"),
+            Source::File(p) => write!(f, "file:{p}"),
+            Source::Imap { folder, uidvalidity, uid } => write!(f, "imap:{folder}:{uidvalidity}:{uid}"),
+        }
+    }
+}
+
+/// What became of a message; its `Display` is the one log line per message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new complaint was registered.
+    Registered(Reference),
+    /// Added to an existing complaint.
+    FollowUp(Reference),
+    /// Stored without an answer (automated mail, loop, rate limit), with the reason.
+    Suppressed {
+        /// Why.
+        reason: String,
+        /// The complaint it was attached to, if any.
+        reference: Option<Reference>,
+    },
+    /// Seen before; nothing changed.
+    Duplicate,
+    /// Stored and flagged for the officer, with the reason.
+    Flagged {
+        /// Why.
+        reason: String,
+        /// The complaint concerned, if any.
+        reference: Option<Reference>,
+    },
+}
+
+impl Outcome {
+    /// The complaint concerned, if any.
+    pub fn reference(&self) -> Option<Reference> {
+        match self {
+            Outcome::Registered(r) | Outcome::FollowUp(r) => Some(*r),
+            Outcome::Suppressed { reference, .. } | Outcome::Flagged { reference, .. } => *reference,
+            Outcome::Duplicate => None,
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let on = |r: &Option<Reference>| r.map(|r| format!(" ({r})")).unwrap_or_default();
+        match self {
+            Outcome::Registered(r) => write!(f, "registered {r}"),
+            Outcome::FollowUp(r) => write!(f, "follow-up {r}"),
+            Outcome::Suppressed { reason, reference } => write!(f, "suppressed: {reason}{}", on(reference)),
+            Outcome::Duplicate => f.write_str("duplicate"),
+            Outcome::Flagged { reason, reference } => write!(f, "flagged: {reason}{}", on(reference)),
+        }
+    }
+}
+
+/// Why a message could not be taken now.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// The database is locked, busy or unreachable: try again later (exit 75 for the MTA).
+    #[error("temporary failure, try again later: {0:#}")]
+    Transient(anyhow::Error),
+    /// Could not even store the raw message, for a reason retrying will not fix.
+    #[error("cannot store the message: {0:#}")]
+    Permanent(anyhow::Error),
+}
+
+fn classify_error(e: anyhow::Error) -> IntakeError {
+    if store::is_transient(&e) { IntakeError::Transient(e) } else { IntakeError::Permanent(e) }
+}
+
+/// What makes two deliveries "the same message": the Message-ID together with the sender,
+/// date and subject headers as written, or the bytes themselves when there is no
+/// Message-ID. Including the headers keeps a broken mailer that reuses one Message-ID for
+/// different mails from having its second mail dropped as a duplicate, while the same mail
+/// delivered twice (other Received lines) still matches.
+pub fn dedupe_key(raw: &[u8], mail: Option<&InboundMail>) -> String {
+    match mail.and_then(|m| m.message_id.as_ref().map(|id| (m, id))) {
+        Some((m, id)) => {
+            let mut h = Sha256::new();
+            h.update(m.from_raw.as_deref().unwrap_or("").as_bytes());
+            h.update([0]);
+            h.update(m.date.map(|d| d.as_second()).unwrap_or(0).to_le_bytes());
+            h.update(m.subject.as_bytes());
+            let digest = hex::encode(h.finalize());
+            format!("mid:{id}:{}", &digest[..16])
+        }
+        None => format!("sha256:{}", hex::encode(Sha256::digest(raw))),
+    }
+}
+
+/// Takes one received message through the door. Succeeds for every message that could be
+/// stored, including duplicates, unreadable and flagged ones.
+pub async fn process(bot: &Bot, raw: &[u8], source: &Source) -> Result<Outcome, IntakeError> {
+    let now = bot.clock.now();
+    let too_large = raw.len() as u64 > bot.settings.limits.max_message_bytes;
+    let mail = if too_large { None } else { parse::parse(raw) };
+    let key = dedupe_key(raw, mail.as_ref());
+    let sha = hex::encode(Sha256::digest(raw));
+    let source_text = source.to_string();
+    let record = messages::RawMessage {
+        dedupe_key: &key,
+        message_id: mail.as_ref().and_then(|m| m.message_id.as_ref()).map(AsRef::as_ref),
+        sha256: &sha,
+        raw,
+        source: &source_text,
+        received_at: now,
+    };
+    let mut conn = bot.store.pool().acquire().await.map_err(|e| classify_error(e.into()))?;
+    let id = match messages::store_raw(&mut conn, &record).await.map_err(classify_error)? {
+        messages::Stored::Done(_) => return Ok(Outcome::Duplicate),
+        messages::Stored::New(id) | messages::Stored::Unfinished(id) => id,
+    };
+    drop(conn);
+    let result = if too_large {
+        let limit = bot.settings.limits.max_message_bytes;
+        let reason = format!("too large ({} bytes, limit {limit}); stored unread", raw.len());
+        flag_message(bot, id, "too_large", &reason, now).await
+    } else {
+        interpret_in_transaction(bot, id, mail.as_ref(), now).await
+    };
+    match result {
+        Ok(outcome) => Ok(outcome),
+        Err(e) if store::is_transient(&e) => Err(IntakeError::Transient(e)),
+        Err(e) => {
+            tracing::error!(message = id, error = %format!("{e:#}"), "processing failed; flagging the message");
+            let reason = format!("processing failed: {e:#}");
+            flag_message(bot, id, "error", &reason, now).await.map_err(classify_error)
+        }
+    }
+}
+
+async fn interpret_in_transaction(
+    bot: &Bot,
+    id: i64,
+    mail: Option<&InboundMail>,
+    now: Timestamp,
+) -> anyhow::Result<Outcome> {
+    let mut tx = bot.store.begin().await?;
+    if !messages::claim(&mut tx, id, now).await? {
+        return Ok(Outcome::Duplicate);
+    }
+    let outcome = interpret(bot, &mut tx, id, mail, now).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Claims the message (if nobody has) and flags it; used for too-large mail and when
+/// interpretation failed.
+async fn flag_message(bot: &Bot, id: i64, kind: &str, reason: &str, now: Timestamp) -> anyhow::Result<Outcome> {
+    let mut tx = bot.store.begin().await?;
+    if !messages::claim(&mut tx, id, now).await? {
+        return Ok(Outcome::Duplicate);
+    }
+    let interpretation = messages::Interpretation {
+        kind,
+        outcome: &format!("flagged: {reason}"),
+        from_address: None,
+        subject: None,
+        body_text: None,
+        complaint_id: None,
+    };
+    messages::record(&mut tx, id, &interpretation).await?;
+    flags::raise(&mut tx, Some(id), None, kind, reason, now).await?;
+    let text = format!("Message {id} could not be handled automatically: {reason}.\nIt is kept; nothing was lost.");
+    notify_officers(bot, &mut tx, None, "Bericht vraagt aandacht", &text, now).await?;
+    tx.commit().await?;
+    Ok(Outcome::Flagged { reason: reason.to_string(), reference: None })
+}

@@ -1,0 +1,5 @@
+//! Outgoing mail: texts from templates ([`render`]), complete messages ([`compose`]).
+
+pub mod compose;
+pub mod queue;
+pub mod render;
