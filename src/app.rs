@@ -23,6 +23,8 @@ pub struct Bot {
     pub calendar: Arc<WorkingCalendar>,
     /// The time.
     pub clock: Arc<dyn Clock>,
+    /// Woken when mail was queued, so the sender does not wait for its next poll.
+    pub outbox_ready: Arc<tokio::sync::Notify>,
 }
 
 impl Bot {
@@ -46,6 +48,7 @@ impl Bot {
             store,
             renderer: Arc::new(renderer),
             clock,
+            outbox_ready: Arc::new(tokio::sync::Notify::new()),
         })
     }
 }

@@ -1,8 +1,62 @@
-//! `klachtenbot run`: watcher and sender under one cancellation token.
+//! `klachtenbot run`: the watcher and the sender as tasks under one cancellation token.
+//!
+//! SIGINT/SIGTERM cancel the token; each task finishes the message in hand and returns. After
+//! a grace period the tasks are aborted, so the process always stops within a few seconds.
 
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::Bot;
 use crate::config::Settings;
+use crate::{mailbox, outbound};
+
+/// How long the tasks get to finish after a stop signal.
+const GRACE: Duration = Duration::from_secs(5);
 
 /// Runs the daemon until SIGINT/SIGTERM.
-pub async fn run(_settings: Settings) -> anyhow::Result<()> {
-    anyhow::bail!("the daemon is not available in this build")
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    if settings.mailbox.is_none() || settings.smtp.is_none() {
+        anyhow::bail!("`run` needs [mailbox] and [smtp] in the configuration (see klachtenbot.example.toml)");
+    }
+    let bot = Bot::open(settings).await?;
+    let cancel = CancellationToken::new();
+    let signals = tokio::spawn(stop_on_signal(cancel.clone()));
+    let result = run_until_cancelled(bot, cancel).await;
+    signals.abort();
+    result
+}
+
+/// Runs watcher and sender until `cancel` fires (tests and the demo cancel it themselves).
+pub async fn run_until_cancelled(bot: Bot, cancel: CancellationToken) -> anyhow::Result<()> {
+    tracing::info!(database = %bot.settings.database_url, "klachtenbot running");
+    let mut tasks = JoinSet::new();
+    tasks.spawn(mailbox::watch(bot.clone(), cancel.clone()));
+    tasks.spawn(outbound::sender::run(bot.clone(), cancel.clone()));
+    cancel.cancelled().await;
+    tracing::info!("stopping: finishing the message in hand");
+    let finished = tokio::time::timeout(GRACE, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if finished.is_err() {
+        tracing::warn!("tasks did not stop within {GRACE:?}; aborting them");
+        tasks.shutdown().await;
+    }
+    bot.store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn stop_on_signal(cancel: CancellationToken) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("Failed to listen for SIGTERM")?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+    }
+    cancel.cancel();
+    Ok(())
 }

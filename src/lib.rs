@@ -22,6 +22,7 @@ pub mod daemon;
 pub mod demo;
 pub mod domain;
 pub mod intake;
+pub mod mailbox;
 pub mod outbound;
 pub mod procedure;
 pub mod store;

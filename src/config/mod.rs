@@ -96,6 +96,12 @@ pub struct SmtpSettings {
     pub endpoint: Endpoint,
     /// The envelope and header sender of our mail.
     pub from: EmailAddress,
+    /// First retry delay after a temporary failure; doubled per attempt.
+    pub retry_initial: Duration,
+    /// Longest retry delay.
+    pub retry_max: Duration,
+    /// After this long since queueing, a mail that still fails temporarily is given up.
+    pub give_up_after: Duration,
 }
 
 /// Who is who.

@@ -61,6 +61,9 @@ pub struct RawSmtp {
     pub password: Option<toml::Value>,
     pub from: Option<String>,
     pub ca_file: Option<String>,
+    pub retry_initial: Option<String>,
+    pub retry_max: Option<String>,
+    pub give_up_after: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

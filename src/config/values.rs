@@ -307,7 +307,16 @@ fn smtp(s: RawSmtp, our: Option<&EmailAddress>, check: &mut Check) -> Option<Smt
         Some(f) => check.address("smtp.from", &f),
         None => our.cloned(),
     };
-    Some(SmtpSettings { endpoint, from: from? })
+    let mut duration = |key: &str, v: Option<String>, default: &str| {
+        let text = v.unwrap_or_else(|| default.into());
+        check.or(key, parse_duration(&text), Duration::from_secs(60))
+    };
+    // 30 s doubling to 2 h, for 3 days: the classic MTA schedule (RFC 5321 §4.5.4.1 suggests
+    // giving up after 4-5 days; a complaints desk should hear sooner).
+    let retry_initial = duration("smtp.retry_initial", s.retry_initial, "30s");
+    let retry_max = duration("smtp.retry_max", s.retry_max, "2h");
+    let give_up_after = duration("smtp.give_up_after", s.give_up_after, "3d");
+    Some(SmtpSettings { endpoint, from: from?, retry_initial, retry_max, give_up_after })
 }
 
 struct EndpointParts {

@@ -3,3 +3,5 @@
 pub mod compose;
 pub mod queue;
 pub mod render;
+pub mod sender;
+pub mod smtp;

@@ -26,6 +26,7 @@ mod layout;
 mod maildir;
 mod postfix;
 mod process;
+mod smtp;
 mod start;
 mod tls;
 
@@ -33,9 +34,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use lettre::address::{Address, Envelope};
-use lettre::transport::smtp::extension::ClientId;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use tempfile::TempDir;
 
 use layout::{Layout, Programs};
@@ -48,8 +46,6 @@ pub const KEEP_ENV: &str = "KLACHTENBOT_KEEP_SANDBOX";
 /// Poll interval of [`MailSandbox::wait_for`]: Dovecot's own notify delay is 0.5 s, an
 /// LMTP delivery 4-10 ms, so 20 ms adds little latency at little cost.
 const POLL_EVERY: Duration = Duration::from_millis(20);
-/// An SMTP conversation with the local Postfix takes milliseconds; this bounds a hang.
-const SMTP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What to start.
 #[derive(Debug, Clone)]
@@ -169,31 +165,7 @@ impl MailSandbox {
     /// Sends `raw` over SMTP to [`smtp_port`](Self::smtp_port) with lettre, as an outside MTA
     /// would. An empty `envelope_from` sends with the null sender `<>`.
     pub async fn deliver(&self, envelope_from: &str, to: &[&str], raw: &[u8]) -> Result<()> {
-        let from = match envelope_from {
-            "" => None,
-            from => Some(
-                from.parse::<Address>()
-                    .with_context(|| format!("bad sender {from:?}"))?,
-            ),
-        };
-        let to = to
-            .iter()
-            .map(|a| {
-                a.parse::<Address>()
-                    .with_context(|| format!("bad recipient {a:?}"))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let envelope = Envelope::new(from, to).context("Failed to build the SMTP envelope")?;
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
-            .port(self.smtp_port())
-            .hello_name(ClientId::Domain("outside-mta.test".to_owned()))
-            .timeout(Some(SMTP_TIMEOUT))
-            .build();
-        transport
-            .send_raw(&envelope, raw)
-            .await
-            .with_context(|| format!("SMTP delivery to 127.0.0.1:{} failed", self.smtp_port()))?;
-        Ok(())
+        smtp::deliver(self.smtp_port(), envelope_from, to, raw).await
     }
 
     /// Puts `raw` into a user's folder as is, with `doveadm save` (no Postfix, no password):
@@ -210,7 +182,8 @@ impl MailSandbox {
     }
 
     /// The messages in a user's folder, read from the Maildir (`new/` and `cur/`), in
-    /// delivery order. `INBOX` is the Maildir root, `Processed` is `.Processed`. A folder
+    /// delivery order (Dovecot's save time). Postfix hands queued mail to Dovecot over
+    /// parallel LMTP connections, so messages sent back to back may arrive in any order. `INBOX` is the Maildir root, `Processed` is `.Processed`. A folder
     /// that does not exist (yet) is empty.
     pub fn messages(&self, address: &str, folder: &str) -> Result<Vec<Vec<u8>>> {
         let user = self.layout.user(address)?;

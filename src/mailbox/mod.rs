@@ -1,0 +1,112 @@
+//! The IMAP watcher: connect, drain the inbox, IDLE (or poll) until something arrives, and
+//! again; on any error drop the connection, back off with jitter and reconnect.
+//!
+//! - [`session`]: TCP/TLS/STARTTLS and login.
+//! - [`sync`]: the cursor, bounded batches through the door, MOVE after commit, quarantine.
+
+pub mod session;
+pub mod sync;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use async_imap::extensions::idle::IdleResponse;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::Bot;
+use crate::store::cursors;
+use session::ImapSession;
+
+/// Reconnect delays: from about 2 s up to 80 s, doubled after each failure, with jitter so
+/// several instances do not hammer a recovering server in step.
+const BACKOFF_MIN: Duration = Duration::from_secs(2);
+const BACKOFF_MAX: Duration = Duration::from_secs(80);
+
+/// A delay around `base` (±25 %).
+pub fn jitter(base: Duration) -> Duration {
+    let factor = 0.75 + rand::random::<f64>() * 0.5;
+    base.mul_f64(factor)
+}
+
+/// Watches the mailbox until `cancel` fires. Never returns an error: every failure is
+/// logged, recorded for `status`, and followed by a reconnect.
+pub async fn watch(bot: Bot, cancel: CancellationToken) {
+    let mut backoff = BACKOFF_MIN;
+    while !cancel.is_cancelled() {
+        match watch_once(&bot, &cancel).await {
+            Ok(()) => return,
+            Err(e) => {
+                let message = format!("{e:#}");
+                tracing::warn!(error = %message, retry_in = ?backoff, "mailbox watcher failed; reconnecting");
+                if let Ok(mut conn) = bot.store.pool().acquire().await {
+                    let _ = cursors::worker_error(&mut conn, "watcher", &message, bot.clock.now()).await;
+                }
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = tokio::time::sleep(jitter(backoff)) => {}
+                }
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+}
+
+/// One connection's life: returns Ok only when cancelled.
+async fn watch_once(bot: &Bot, cancel: &CancellationToken) -> anyhow::Result<()> {
+    let settings = bot.settings.mailbox.as_ref().context("no [mailbox] configured")?;
+    let mut session = tokio::select! {
+        () = cancel.cancelled() => return Ok(()),
+        s = session::connect(&settings.endpoint) => s?,
+    };
+    let caps = sync::capabilities(&mut session).await?;
+    sync::ensure_folders(&mut session, settings).await?;
+    tracing::info!(host = %settings.endpoint.host, idle = caps.idle, "connected to the mailbox");
+    loop {
+        // The drain is not raced against the cancel token: the message in hand is finished,
+        // then the loop notices the cancellation before the next wait.
+        let drained = sync::drain(bot, &mut session, caps).await?;
+        if drained.processed + drained.quarantined > 0 {
+            tracing::debug!(processed = drained.processed, quarantined = drained.quarantined, "inbox drained");
+        }
+        let mut conn = bot.store.pool().acquire().await?;
+        cursors::worker_ok(&mut conn, "watcher", bot.clock.now()).await?;
+        drop(conn);
+        if cancel.is_cancelled() {
+            let _ = tokio::time::timeout(Duration::from_secs(2), session.logout()).await;
+            return Ok(());
+        }
+        session = if caps.idle {
+            idle(session, settings.idle_timeout, cancel).await?
+        } else {
+            poll_wait(session, settings.poll_interval, cancel).await?
+        };
+    }
+}
+
+/// One IDLE cycle: consumes the session and hands it back (chatmail's pattern), so a failure
+/// anywhere simply drops the connection.
+async fn idle(session: ImapSession, timeout: Duration, cancel: &CancellationToken) -> anyhow::Result<ImapSession> {
+    let mut handle = session.idle();
+    session::timed("IDLE", handle.init()).await?;
+    let (wait, stop) = handle.wait_with_timeout(timeout);
+    let response = tokio::select! {
+        r = wait => Some(r.context("IDLE failed")?),
+        () = cancel.cancelled() => None,
+    };
+    // Dropping the stop handle ends the IDLE wait at once.
+    drop(stop);
+    if let Some(IdleResponse::NewData(_)) = response {
+        tracing::debug!("IDLE: server reported a change");
+    }
+    // A dropped connection can look like an interrupt; a failing DONE means "reconnect".
+    session::timed("DONE", handle.done()).await
+}
+
+async fn poll_wait(mut session: ImapSession, every: Duration, cancel: &CancellationToken) -> anyhow::Result<ImapSession> {
+    tokio::select! {
+        () = cancel.cancelled() => {}
+        () = tokio::time::sleep(every) => {}
+    }
+    session::timed("NOOP", session.noop()).await?;
+    Ok(session)
+}
