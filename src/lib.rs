@@ -25,4 +25,5 @@ pub mod intake;
 pub mod mailbox;
 pub mod outbound;
 pub mod procedure;
+pub mod sandbox;
 pub mod store;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_imap::extensions::idle::IdleResponse;
+use async_imap::types::UnsolicitedResponse;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Bot;
@@ -75,12 +76,27 @@ async fn watch_once(bot: &Bot, cancel: &CancellationToken) -> anyhow::Result<()>
             let _ = tokio::time::timeout(Duration::from_secs(2), session.logout()).await;
             return Ok(());
         }
+        // New mail reported while our own commands ran (an EXISTS at the end of MOVE, say)
+        // lands in the unsolicited channel, and the server will not report it again during
+        // IDLE: drain once more instead of waiting for mail that already arrived.
+        if arrived_meanwhile(&session) || drained.processed > 0 {
+            continue;
+        }
         session = if caps.idle {
             idle(session, settings.idle_timeout, cancel).await?
         } else {
             poll_wait(session, settings.poll_interval, cancel).await?
         };
     }
+}
+
+/// Empties the unsolicited-response channel; true when it held news of new mail.
+fn arrived_meanwhile(session: &ImapSession) -> bool {
+    let mut news = false;
+    while let Ok(r) = session.unsolicited_responses.try_recv() {
+        news |= matches!(r, UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_));
+    }
+    news
 }
 
 /// One IDLE cycle: consumes the session and hands it back (chatmail's pattern), so a failure

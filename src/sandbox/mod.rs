@@ -232,7 +232,10 @@ impl MailSandbox {
     }
 
     /// Stops Postfix; SMTP connections are refused until [`start_postfix`](Self::start_postfix).
-    /// Queued mail stays in the spool.
+    /// Queued mail stays in the spool. A [`StopMode::Kill`] after Dovecot saved a message but
+    /// before Postfix removed it from its queue delivers that message again after the restart
+    /// (at-least-once); call [`wait_for_empty_queue`](Self::wait_for_empty_queue) first to
+    /// avoid that.
     pub async fn stop_postfix(&mut self, mode: StopMode) -> Result<()> {
         let ports = postfix::ports(&self.layout);
         self.postfix.stop(mode, &ports).await
