@@ -11,8 +11,8 @@ use anyhow::{Context, Result, ensure};
 use klachtenbot::domain::{MessageId, Reference};
 use klachtenbot::sandbox::StopMode;
 use support::{
-    KLAAS, MARIE, SERVICE, SpawnOptions, TestApp, by_message_id, complaint_mail, current_year, mail,
-    new_message_id,
+    KLAAS, MARIE, SERVICE, SpawnOptions, TestApp, by_message_id, complaint_mail, current_year,
+    mail, new_message_id,
 };
 
 const ACK_WITHIN: Duration = Duration::from_secs(15);
@@ -29,20 +29,35 @@ async fn a_customers_mail_gets_an_acknowledgement_with_the_reference() -> Result
     let raw = complaint_mail(KLAAS, "Boek kapot", &id, "Mijn examenboek viel uit elkaar.");
     app.sandbox.deliver(KLAAS, &[SERVICE], &raw).await?;
 
-    let inbox = app.wait_for_parsed(KLAAS, "INBOX", ACK_WITHIN, |m| !m.is_empty()).await?;
+    let inbox = app
+        .wait_for_parsed(KLAAS, "INBOX", ACK_WITHIN, |m| !m.is_empty())
+        .await?;
     assert_eq!(inbox.len(), 1);
     let ack = &inbox[0];
     let year = current_year();
-    assert_eq!(ack.subject, format!("[KL-{year}-0001] Ontvangstbevestiging: Boek kapot"));
+    assert_eq!(
+        ack.subject,
+        format!("[KL-{year}-0001] Ontvangstbevestiging: Boek kapot")
+    );
     assert_eq!(ack.in_reply_to, vec![MessageId::parse(&id)?]);
-    assert_eq!(ack.automation.auto_submitted.as_deref(), Some("auto-replied"));
+    assert_eq!(
+        ack.automation.auto_submitted.as_deref(),
+        Some("auto-replied")
+    );
 
-    let processed = app.wait_for_parsed(SERVICE, "Processed", ACK_WITHIN, |m| m.len() == 1).await?;
+    let processed = app
+        .wait_for_parsed(SERVICE, "Processed", ACK_WITHIN, |m| m.len() == 1)
+        .await?;
     assert_eq!(processed[0].message_id, Some(MessageId::parse(&id)?));
-    app.sandbox.wait_for(SERVICE, "INBOX", ACK_WITHIN, <[_]>::is_empty).await?;
+    app.sandbox
+        .wait_for(SERVICE, "INBOX", ACK_WITHIN, <[_]>::is_empty)
+        .await?;
     let flags = app.maildir_flags(SERVICE, "Processed")?;
     assert_eq!(flags.len(), 1);
-    assert!(!flags[0].contains('S'), "the original was marked \\Seen: flags {flags:?}");
+    assert!(
+        !flags[0].contains('S'),
+        "the original was marked \\Seen: flags {flags:?}"
+    );
     app.stop().await
 }
 
@@ -53,9 +68,14 @@ async fn a_reply_to_the_acknowledgement_joins_the_same_complaint_without_a_secon
     let id = new_message_id("complaint");
     let raw = complaint_mail(KLAAS, "Factuur klopt niet", &id, "Ik betaalde twee keer.");
     app.sandbox.deliver(KLAAS, &[SERVICE], &raw).await?;
-    let inbox = app.wait_for_parsed(KLAAS, "INBOX", ACK_WITHIN, |m| m.len() == 1).await?;
+    let inbox = app
+        .wait_for_parsed(KLAAS, "INBOX", ACK_WITHIN, |m| m.len() == 1)
+        .await?;
     let ack = &inbox[0];
-    let ack_id = ack.message_id.clone().context("the acknowledgement has no Message-ID")?;
+    let ack_id = ack
+        .message_id
+        .clone()
+        .context("the acknowledgement has no Message-ID")?;
 
     let reply_id = new_message_id("reply");
     let in_reply_to = format!("In-Reply-To: {}", ack_id.bracketed());
@@ -68,13 +88,21 @@ async fn a_reply_to_the_acknowledgement_joins_the_same_complaint_without_a_secon
         "Hierbij nog de factuur.\n\n> eerder bericht",
     );
     app.sandbox.deliver(KLAAS, &[SERVICE], &reply).await?;
-    app.wait_for_parsed(SERVICE, "Processed", ACK_WITHIN, |m| m.len() == 2).await?;
+    app.wait_for_parsed(SERVICE, "Processed", ACK_WITHIN, |m| m.len() == 2)
+        .await?;
 
     assert_eq!(app.complaint_count().await?, 1);
     let kinds = app.message_kinds().await?;
-    assert!(kinds.iter().any(|k| k == "follow_up"), "no follow_up row in messages: {kinds:?}");
+    assert!(
+        kinds.iter().any(|k| k == "follow_up"),
+        "no follow_up row in messages: {kinds:?}"
+    );
     app.wait_until_sender_idle(ACK_WITHIN).await?;
-    assert_eq!(app.sandbox.messages(KLAAS, "INBOX")?.len(), 1, "a second mail reached the customer");
+    assert_eq!(
+        app.sandbox.messages(KLAAS, "INBOX")?.len(),
+        1,
+        "a second mail reached the customer"
+    );
     app.stop().await
 }
 
@@ -84,18 +112,29 @@ async fn a_backlog_already_in_the_inbox_is_drained_completely() -> Result<()> {
     let mut app = TestApp::prepare(SpawnOptions::default()).await?;
     for i in 0..N {
         let from = if i % 2 == 0 { KLAAS } else { MARIE };
-        let raw = complaint_mail(from, &format!("Klacht {i}"), &new_message_id("backlog"), "Klacht.");
+        let raw = complaint_mail(
+            from,
+            &format!("Klacht {i}"),
+            &new_message_id("backlog"),
+            "Klacht.",
+        );
         app.sandbox.append(SERVICE, "INBOX", &raw).await?;
     }
     app.start()?;
 
     let within = Duration::from_secs(25);
-    let klaas = app.wait_for_parsed(KLAAS, "INBOX", within, |m| m.len() >= N / 2).await?;
-    let marie = app.wait_for_parsed(MARIE, "INBOX", within, |m| m.len() >= N / 2).await?;
+    let klaas = app
+        .wait_for_parsed(KLAAS, "INBOX", within, |m| m.len() >= N / 2)
+        .await?;
+    let marie = app
+        .wait_for_parsed(MARIE, "INBOX", within, |m| m.len() >= N / 2)
+        .await?;
     assert!(klaas.iter().chain(&marie).all(is_ack));
     assert_eq!(klaas.len() + marie.len(), N);
     assert_eq!(app.complaint_count().await?, N as i64);
-    app.sandbox.wait_for(SERVICE, "INBOX", within, <[_]>::is_empty).await?;
+    app.sandbox
+        .wait_for(SERVICE, "INBOX", within, <[_]>::is_empty)
+        .await?;
     assert_eq!(app.sandbox.messages(SERVICE, "Processed")?.len(), N);
     app.stop().await
 }
@@ -104,21 +143,37 @@ async fn a_backlog_already_in_the_inbox_is_drained_completely() -> Result<()> {
 async fn dovecot_restarted_mid_run_loses_nothing() -> Result<()> {
     let mut app = TestApp::spawn(SpawnOptions::default()).await?;
     for i in 0..3 {
-        let raw = complaint_mail(KLAAS, &format!("Voor de crash {i}"), &new_message_id("before"), "x");
+        let raw = complaint_mail(
+            KLAAS,
+            &format!("Voor de crash {i}"),
+            &new_message_id("before"),
+            "x",
+        );
         app.sandbox.deliver(KLAAS, &[SERVICE], &raw).await?;
     }
-    app.wait_for_parsed(KLAAS, "INBOX", ACK_WITHIN, |m| m.len() == 3).await?;
+    app.wait_for_parsed(KLAAS, "INBOX", ACK_WITHIN, |m| m.len() == 3)
+        .await?;
 
     app.sandbox.stop_dovecot(StopMode::Kill).await?;
     for i in 0..3 {
-        let raw = complaint_mail(KLAAS, &format!("Tijdens de crash {i}"), &new_message_id("during"), "x");
+        let raw = complaint_mail(
+            KLAAS,
+            &format!("Tijdens de crash {i}"),
+            &new_message_id("during"),
+            "x",
+        );
         app.sandbox.deliver(KLAAS, &[SERVICE], &raw).await?;
     }
-    assert!(app.sandbox.postfix_queue_len() >= 1, "Postfix should hold the mail while Dovecot is down");
+    assert!(
+        app.sandbox.postfix_queue_len() >= 1,
+        "Postfix should hold the mail while Dovecot is down"
+    );
     app.sandbox.start_dovecot().await?;
 
     let within = Duration::from_secs(25);
-    let inbox = app.wait_for_parsed(KLAAS, "INBOX", within, |m| m.len() >= 6).await?;
+    let inbox = app
+        .wait_for_parsed(KLAAS, "INBOX", within, |m| m.len() >= 6)
+        .await?;
     assert_eq!(inbox.len(), 6);
     assert!(inbox.iter().all(is_ack));
     assert_eq!(app.complaint_count().await?, 6);
@@ -130,31 +185,62 @@ async fn postfix_stopped_then_started_every_acknowledgement_is_delivered() -> Re
     let mut app = TestApp::spawn(SpawnOptions::default()).await?;
     app.sandbox.stop_postfix(StopMode::Kill).await?;
     for i in 0..3 {
-        let raw = complaint_mail(KLAAS, &format!("Zonder Postfix {i}"), &new_message_id("nopostfix"), "x");
+        let raw = complaint_mail(
+            KLAAS,
+            &format!("Zonder Postfix {i}"),
+            &new_message_id("nopostfix"),
+            "x",
+        );
         app.sandbox.append(SERVICE, "INBOX", &raw).await?;
     }
-    app.until("3 complaints", ACK_WITHIN, || app.complaint_count(), |n| *n == 3).await?;
+    app.until(
+        "3 complaints",
+        ACK_WITHIN,
+        || app.complaint_count(),
+        |n| *n == 3,
+    )
+    .await?;
     let rows = app
         .until(
             "3 acknowledgements tried and still pending",
             ACK_WITHIN,
             || app.outbox(),
             |rows| {
-                let acks: Vec<_> = rows.iter().filter(|r| r.kind == "acknowledgement").collect();
-                acks.len() == 3 && acks.iter().all(|r| r.attempts >= 1 && r.status == "pending")
+                let acks: Vec<_> = rows
+                    .iter()
+                    .filter(|r| r.kind == "acknowledgement")
+                    .collect();
+                acks.len() == 3
+                    && acks
+                        .iter()
+                        .all(|r| r.attempts >= 1 && r.status == "pending")
             },
         )
         .await?;
     assert!(app.sandbox.messages(KLAAS, "INBOX")?.is_empty());
     app.sandbox.start_postfix().await?;
 
-    let inbox = app.wait_for_parsed(KLAAS, "INBOX", ACK_WITHIN, |m| m.len() >= 3).await?;
-    assert_eq!(inbox.len(), 3);
-    let sent: BTreeSet<String> = rows.iter().map(|r| r.message_id.clone()).collect();
-    let arrived: BTreeSet<String> = inbox.iter().filter_map(|m| m.message_id.as_ref().map(ToString::to_string)).collect();
-    assert_eq!(arrived, sent);
-    app.until("all outbox rows sent", ACK_WITHIN, || app.outbox(), |rows| rows.iter().all(|r| r.status == "sent"))
+    let inbox = app
+        .wait_for_parsed(KLAAS, "INBOX", ACK_WITHIN, |m| m.len() >= 3)
         .await?;
+    assert_eq!(inbox.len(), 3);
+    let sent: BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r.kind == "acknowledgement")
+        .map(|r| r.message_id.clone())
+        .collect();
+    let arrived: BTreeSet<String> = inbox
+        .iter()
+        .filter_map(|m| m.message_id.as_ref().map(ToString::to_string))
+        .collect();
+    assert_eq!(arrived, sent);
+    app.until(
+        "all outbox rows sent",
+        ACK_WITHIN,
+        || app.outbox(),
+        |rows| rows.iter().all(|r| r.status == "sent"),
+    )
+    .await?;
     app.stop().await
 }
 
@@ -162,8 +248,12 @@ async fn postfix_stopped_then_started_every_acknowledgement_is_delivered() -> Re
 async fn an_out_of_office_and_a_bounce_get_no_answer() -> Result<()> {
     let mut app = TestApp::spawn(SpawnOptions::default()).await?;
     let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/corpus");
-    for file in ["autoreplies/sisimai-rfc3834-02-exchange-automatic-reply.eml", "bounces/sisimai-lhost-postfix-01.eml"] {
-        let raw = std::fs::read(format!("{corpus}/{file}")).with_context(|| format!("reading {file}"))?;
+    for file in [
+        "autoreplies/sisimai-rfc3834-02-exchange-automatic-reply.eml",
+        "bounces/sisimai-lhost-postfix-01.eml",
+    ] {
+        let raw =
+            std::fs::read(format!("{corpus}/{file}")).with_context(|| format!("reading {file}"))?;
         app.sandbox.append(SERVICE, "INBOX", &raw).await?;
     }
     let ooo = mail(
@@ -175,7 +265,8 @@ async fn an_out_of_office_and_a_bounce_get_no_answer() -> Result<()> {
     );
     app.sandbox.deliver("", &[SERVICE], &ooo).await?;
 
-    app.wait_for_parsed(SERVICE, "Processed", ACK_WITHIN, |m| m.len() == 3).await?;
+    app.wait_for_parsed(SERVICE, "Processed", ACK_WITHIN, |m| m.len() == 3)
+        .await?;
     app.wait_until_sender_idle(ACK_WITHIN).await?;
     let outbox = app.outbox().await?;
     assert!(
@@ -192,10 +283,19 @@ async fn kill_9_during_a_backlog_then_restart_registers_each_message_once() -> R
     const N: i64 = 200;
     const KILLS: usize = 3;
     let started = Instant::now();
-    let mut app = TestApp::prepare(SpawnOptions { binary: true, ..SpawnOptions::default() }).await?;
+    let mut app = TestApp::prepare(SpawnOptions {
+        binary: true,
+        ..SpawnOptions::default()
+    })
+    .await?;
     for i in 0..N {
         let from = if i % 2 == 0 { KLAAS } else { MARIE };
-        let raw = complaint_mail(from, &format!("Klacht nummer {i}"), &new_message_id("kill9"), "Klacht.");
+        let raw = complaint_mail(
+            from,
+            &format!("Klacht nummer {i}"),
+            &new_message_id("kill9"),
+            "Klacht.",
+        );
         app.sandbox.append(SERVICE, "INBOX", &raw).await?;
     }
     app.start()?;
@@ -204,9 +304,12 @@ async fn kill_9_during_a_backlog_then_restart_registers_each_message_once() -> R
     let mut kills = 0;
     while kills < KILLS {
         let now = app
-            .until("the backlog to advance", Duration::from_secs(20), || app.complaint_count(), |n| {
-                *n >= last + 30 || *n == N
-            })
+            .until(
+                "the backlog to advance",
+                Duration::from_secs(20),
+                || app.complaint_count(),
+                |n| *n >= last + 30 || *n == N,
+            )
             .await?;
         if now == N {
             break;
@@ -214,14 +317,28 @@ async fn kill_9_during_a_backlog_then_restart_registers_each_message_once() -> R
         app.kill_9()?;
         kills += 1;
         last = app.complaint_count().await?;
-        eprintln!("kill -9 #{kills} at {last} complaints ({:?})", started.elapsed());
+        eprintln!(
+            "kill -9 #{kills} at {last} complaints ({:?})",
+            started.elapsed()
+        );
         app.start()?;
     }
-    ensure!(kills == KILLS, "the backlog was done after only {kills} kill(s); make it larger");
+    ensure!(
+        kills == KILLS,
+        "the backlog was done after only {kills} kill(s); make it larger"
+    );
 
-    app.until("all complaints", Duration::from_secs(30), || app.complaint_count(), |n| *n == N).await?;
+    app.until(
+        "all complaints",
+        Duration::from_secs(30),
+        || app.complaint_count(),
+        |n| *n == N,
+    )
+    .await?;
     app.wait_until_sender_idle(Duration::from_secs(30)).await?;
-    app.sandbox.wait_for(SERVICE, "INBOX", Duration::from_secs(10), <[_]>::is_empty).await?;
+    app.sandbox
+        .wait_for(SERVICE, "INBOX", Duration::from_secs(10), <[_]>::is_empty)
+        .await?;
     assert_eq!(app.complaint_count().await?, N);
     assert_eq!(app.message_count().await?, N);
 
@@ -229,40 +346,74 @@ async fn kill_9_during_a_backlog_then_restart_registers_each_message_once() -> R
     acks.extend(app.parsed(MARIE, "INBOX")?);
     assert!(acks.iter().all(is_ack));
     let per_id = by_message_id(&acks);
-    assert_eq!(per_id.len(), N as usize, "distinct acknowledgement Message-IDs");
+    assert_eq!(
+        per_id.len(),
+        N as usize,
+        "distinct acknowledgement Message-IDs"
+    );
     let mut ids_per_reference: BTreeMap<Reference, BTreeSet<String>> = BTreeMap::new();
     for ack in &acks {
-        let reference = Reference::find(&ack.subject).context("acknowledgement without reference")?;
-        let id = ack.message_id.as_ref().map(ToString::to_string).unwrap_or_default();
+        let reference =
+            Reference::find(&ack.subject).context("acknowledgement without reference")?;
+        let id = ack
+            .message_id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         ids_per_reference.entry(reference).or_default().insert(id);
     }
-    assert_eq!(ids_per_reference.len(), N as usize, "distinct references acknowledged");
+    assert_eq!(
+        ids_per_reference.len(),
+        N as usize,
+        "distinct references acknowledged"
+    );
     assert!(ids_per_reference.values().all(|ids| ids.len() == 1));
 
-    let outbox: BTreeMap<String, i64> =
-        app.outbox().await?.into_iter().map(|r| (r.message_id, r.attempts)).collect();
+    let outbox: BTreeMap<String, i64> = app
+        .outbox()
+        .await?
+        .into_iter()
+        .map(|r| (r.message_id, r.attempts))
+        .collect();
     let duplicated: Vec<(&String, &usize)> = per_id.iter().filter(|(_, n)| **n > 1).collect();
     let duplicates: usize = duplicated.iter().map(|(_, n)| **n - 1).sum();
-    eprintln!("physical duplicate acknowledgements after {KILLS} kills: {duplicates} ({:?})", started.elapsed());
+    eprintln!(
+        "physical duplicate acknowledgements after {KILLS} kills: {duplicates} ({:?})",
+        started.elapsed()
+    );
     for (id, _) in &duplicated {
         let attempts = outbox.get(*id).copied().unwrap_or(0);
-        assert!(attempts >= 2, "{id} arrived twice but its outbox row made {attempts} attempt(s)");
+        assert!(
+            attempts >= 2,
+            "{id} arrived twice but its outbox row made {attempts} attempt(s)"
+        );
     }
     app.stop().await
 }
 
 #[tokio::test]
 async fn the_tls_paths_work_imaps_and_smtp_starttls_with_auth() -> Result<()> {
-    let mut app = TestApp::spawn(SpawnOptions { tls: true, ..SpawnOptions::default() }).await?;
+    let mut app = TestApp::spawn(SpawnOptions {
+        tls: true,
+        ..SpawnOptions::default()
+    })
+    .await?;
     let id = new_message_id("tls");
     let raw = complaint_mail(KLAAS, "Via TLS", &id, "Versleuteld graag.");
     app.sandbox.deliver(KLAAS, &[SERVICE], &raw).await?;
 
-    let inbox = app.wait_for_parsed(KLAAS, "INBOX", ACK_WITHIN, |m| !m.is_empty()).await?;
+    let inbox = app
+        .wait_for_parsed(KLAAS, "INBOX", ACK_WITHIN, |m| !m.is_empty())
+        .await?;
     assert_eq!(inbox.len(), 1);
-    assert!(inbox[0].subject.ends_with("Ontvangstbevestiging: Via TLS"), "{}", inbox[0].subject);
+    assert!(
+        inbox[0].subject.ends_with("Ontvangstbevestiging: Via TLS"),
+        "{}",
+        inbox[0].subject
+    );
     assert_eq!(inbox[0].in_reply_to, vec![MessageId::parse(&id)?]);
-    app.wait_for_parsed(SERVICE, "Processed", ACK_WITHIN, |m| m.len() == 1).await?;
+    app.wait_for_parsed(SERVICE, "Processed", ACK_WITHIN, |m| m.len() == 1)
+        .await?;
     assert_eq!(app.complaint_count().await?, 1);
     app.stop().await
 }

@@ -207,7 +207,7 @@ fn list(problems: &[Problem]) -> String {
 impl Settings {
     /// The working-day calendar of the organisation.
     pub fn calendar(&self) -> WorkingCalendar {
-        WorkingCalendar::new(self.organisation.timezone.clone(), self.deadlines.holidays.clone())
+        WorkingCalendar::new(self.organisation.timezone.clone(), self.deadlines.holidays)
     }
 
     /// Reads and validates a configuration file. A missing file is a problem like any other.

@@ -293,10 +293,11 @@ impl MailSandbox {
 }
 
 impl Drop for MailSandbox {
-    /// SIGKILL to both process groups, reap, remove the temp dir unless [`KEEP_ENV`] is set.
+    /// SIGKILL to both process groups, reap, wait (up to 2 s) until their ports refuse, and
+    /// remove the temp dir unless [`KEEP_ENV`] is set.
     fn drop(&mut self) {
-        self.postfix.kill_now();
-        self.dovecot.kill_now();
+        self.postfix.kill_now(&postfix::ports(&self.layout));
+        self.dovecot.kill_now(&dovecot::ports(&self.layout));
         if let Some(dir) = self.dir.take()
             && let Err(err) = release_dir(dir)
         {

@@ -143,8 +143,10 @@ impl Server {
         Ok(())
     }
 
-    /// SIGKILL to the group and a short synchronous reap, for `Drop`.
-    pub fn kill_now(&mut self) {
+    /// SIGKILL to the group, a short synchronous reap, and a bounded wait until `ports`
+    /// refuse connections (workers that inherited the listeners may need a moment to die
+    /// on a busy machine); for `Drop`, which cannot await.
+    pub fn kill_now(&mut self, ports: &[u16]) {
         let (Some(mut child), Some(pgid)) = (self.child.take(), self.pgid.take()) else {
             return;
         };
@@ -152,11 +154,16 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(2);
         // SIGKILL takes effect within milliseconds; if the reap still misses, tokio's orphan
         // queue reaps the child once it is dropped.
-        while Instant::now() < deadline {
-            if !matches!(child.try_wait(), Ok(None)) {
-                return;
-            }
+        while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
             std::thread::sleep(Duration::from_millis(2));
+        }
+        for &port in ports {
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            while Instant::now() < deadline
+                && std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok()
+            {
+                std::thread::sleep(Duration::from_millis(2));
+            }
         }
     }
 

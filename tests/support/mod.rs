@@ -50,7 +50,10 @@ pub struct SpawnOptions {
 
 enum Runner {
     Stopped,
-    InProcess { cancel: CancellationToken, task: JoinHandle<Result<()>> },
+    InProcess {
+        cancel: CancellationToken,
+        task: JoinHandle<Result<()>>,
+    },
     Binary(Child),
 }
 
@@ -83,9 +86,15 @@ impl TestApp {
         init_tracing();
         let mut users: Vec<String> = [SERVICE, OFFICER, KLAAS, MARIE].map(String::from).to_vec();
         users.extend(opts.extra_users.iter().cloned());
-        let sandbox = MailSandbox::start(SandboxConfig { tls: opts.tls, users, ..SandboxConfig::default() })
-            .await
-            .context("Failed to start the mail sandbox (run as root; see scripts/ensure-mailservers.sh)")?;
+        let sandbox = MailSandbox::start(SandboxConfig {
+            tls: opts.tls,
+            users,
+            ..SandboxConfig::default()
+        })
+        .await
+        .context(
+            "Failed to start the mail sandbox (run as root; see scripts/ensure-mailservers.sh)",
+        )?;
         let dir = tempfile::Builder::new().prefix("kb-e2e-").tempdir()?;
         std::fs::write(dir.path().join("password"), sandbox.password())?;
         let toml = config_toml(&sandbox, dir.path(), opts.tls)?;
@@ -95,7 +104,15 @@ impl TestApp {
             .map_err(|problems| anyhow::anyhow!("test settings are invalid: {problems:?}"))?;
         // Opening the store here applies the migrations before any bot process runs.
         let store = Store::connect(&settings.database_url).await?;
-        Ok(TestApp { sandbox, store, settings, config_path, opts, runner: Runner::Stopped, dir })
+        Ok(TestApp {
+            sandbox,
+            store,
+            settings,
+            config_path,
+            opts,
+            runner: Runner::Stopped,
+            dir,
+        })
     }
 
     /// Starts the bot (in process or as the binary, as the options say).
@@ -104,7 +121,10 @@ impl TestApp {
             bail!("the bot is already running");
         }
         self.runner = if self.opts.binary {
-            let log = OpenOptions::new().create(true).append(true).open(self.bot_log_path())?;
+            let log = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.bot_log_path())?;
             let child = Command::new(env!("CARGO_BIN_EXE_klachtenbot"))
                 .arg("--config")
                 .arg(&self.config_path)
@@ -172,7 +192,10 @@ impl TestApp {
         let bot = std::fs::read_to_string(self.bot_log_path()).unwrap_or_default();
         let lines: Vec<&str> = bot.lines().collect();
         let tail = lines[lines.len().saturating_sub(40)..].join("\n");
-        format!("--- bot log ---\n{tail}\n--- mail servers ---\n{}", self.sandbox.log_tail(30))
+        format!(
+            "--- bot log ---\n{tail}\n--- mail servers ---\n{}",
+            self.sandbox.log_tail(30)
+        )
     }
 
     /// A mailbox folder's messages, parsed.
@@ -202,7 +225,9 @@ impl TestApp {
         }
         let mut flags = Vec::new();
         for sub in ["new", "cur"] {
-            let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
+            let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+                continue;
+            };
             for entry in entries {
                 let name = entry?.file_name().to_string_lossy().into_owned();
                 let info = name.split_once(":2,").map_or("", |(_, f)| f);
@@ -224,15 +249,21 @@ impl TestApp {
 
     /// The `kind` of every row of the messages table.
     pub async fn message_kinds(&self) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT kind FROM messages ORDER BY id").fetch_all(self.store.pool()).await?;
-        rows.iter().map(|r| Ok(r.try_get::<String, _>(0)?)).collect()
+        let rows = sqlx::query("SELECT kind FROM messages ORDER BY id")
+            .fetch_all(self.store.pool())
+            .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<String, _>(0)?))
+            .collect()
     }
 
     /// Every outbox row.
     pub async fn outbox(&self) -> Result<Vec<OutboxRow>> {
-        let rows = sqlx::query("SELECT message_id, kind, status, attempts, recipients FROM outbox ORDER BY id")
-            .fetch_all(self.store.pool())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT message_id, kind, status, attempts, recipients FROM outbox ORDER BY id",
+        )
+        .fetch_all(self.store.pool())
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(OutboxRow {
@@ -248,7 +279,12 @@ impl TestApp {
 
     /// Outbox rows still pending.
     pub async fn pending_outbox(&self) -> Result<usize> {
-        Ok(self.outbox().await?.iter().filter(|r| r.status == "pending").count())
+        Ok(self
+            .outbox()
+            .await?
+            .iter()
+            .filter(|r| r.status == "pending")
+            .count())
     }
 
     async fn scalar(&self, sql: &str) -> Result<i64> {
@@ -258,7 +294,13 @@ impl TestApp {
 
     /// Polls an async condition on the database every 50 ms until it holds; on timeout the
     /// error names the condition, its last value and the logs.
-    pub async fn until<T, F, Fut>(&self, what: &str, within: Duration, probe: F, pred: impl Fn(&T) -> bool) -> Result<T>
+    pub async fn until<T, F, Fut>(
+        &self,
+        what: &str,
+        within: Duration,
+        probe: F,
+        pred: impl Fn(&T) -> bool,
+    ) -> Result<T>
     where
         T: std::fmt::Debug,
         F: Fn() -> Fut,
@@ -271,10 +313,16 @@ impl TestApp {
             match value {
                 Ok(v) if pred(&v) => return Ok(v),
                 Ok(v) if Instant::now() >= deadline => {
-                    bail!("timed out after {within:?} waiting for {what}; last value {v:?}\n{}", self.diagnostics())
+                    bail!(
+                        "timed out after {within:?} waiting for {what}; last value {v:?}\n{}",
+                        self.diagnostics()
+                    )
                 }
                 Err(e) if Instant::now() >= deadline => {
-                    bail!("timed out after {within:?} waiting for {what}; last error {e:#}\n{}", self.diagnostics())
+                    bail!(
+                        "timed out after {within:?} waiting for {what}; last error {e:#}\n{}",
+                        self.diagnostics()
+                    )
                 }
                 _ => tokio::time::sleep(POLL_EVERY).await,
             }
@@ -284,8 +332,17 @@ impl TestApp {
     /// Waits until the outbox has no pending rows and Postfix has handed everything to
     /// Dovecot: after this, every mail the bot sent is in its mailbox.
     pub async fn wait_until_sender_idle(&self, within: Duration) -> Result<()> {
-        self.until("no pending outbox rows", within, || self.pending_outbox(), |n| *n == 0).await?;
-        self.sandbox.wait_for_empty_queue(within).await.with_context(|| self.diagnostics())
+        self.until(
+            "no pending outbox rows",
+            within,
+            || self.pending_outbox(),
+            |n| *n == 0,
+        )
+        .await?;
+        self.sandbox
+            .wait_for_empty_queue(within)
+            .await
+            .with_context(|| self.diagnostics())
     }
 }
 
@@ -332,7 +389,11 @@ pub fn parse_all(raw: &[Vec<u8>]) -> Result<Vec<InboundMail>> {
 pub fn by_message_id(mails: &[InboundMail]) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for m in mails {
-        let id = m.message_id.as_ref().map(ToString::to_string).unwrap_or_default();
+        let id = m
+            .message_id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         *counts.entry(id).or_insert(0) += 1;
     }
     counts
@@ -342,7 +403,9 @@ pub fn by_message_id(mails: &[InboundMail]) -> BTreeMap<String, usize> {
 pub fn new_message_id(tag: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     format!("{tag}.{n}.{}.{nanos}@klant.test", std::process::id())
 }
 
@@ -352,7 +415,13 @@ pub fn complaint_mail(from: &str, subject: &str, message_id: &str, body: &str) -
 }
 
 /// A mail with extra header lines (each without line ending).
-pub fn mail(from: &str, subject: &str, message_id: &str, extra_headers: &[&str], body: &str) -> Vec<u8> {
+pub fn mail(
+    from: &str,
+    subject: &str,
+    message_id: &str,
+    extra_headers: &[&str],
+    body: &str,
+) -> Vec<u8> {
     let date = jiff::fmt::rfc2822::to_string(&jiff::Zoned::now()).unwrap_or_default();
     let mut s = format!(
         "From: {from}\r\nTo: {SERVICE}\r\nSubject: {subject}\r\nMessage-ID: <{message_id}>\r\nDate: {date}\r\n"
@@ -369,16 +438,22 @@ pub fn mail(from: &str, subject: &str, message_id: &str, extra_headers: &[&str],
 
 /// The current year in the organisation's time zone (the year in references).
 pub fn current_year() -> i16 {
-    jiff::Zoned::now().in_tz("Europe/Amsterdam").map_or(jiff::Zoned::now().year(), |z| z.year())
+    jiff::Zoned::now()
+        .in_tz("Europe/Amsterdam")
+        .map_or(jiff::Zoned::now().year(), |z| z.year())
 }
 
 fn config_toml(sandbox: &MailSandbox, dir: &Path, tls: bool) -> Result<String> {
     let login = sandbox.login_for(SERVICE);
     let db = dir.join("klachtenbot.db");
     let (mailbox, smtp) = if tls {
-        let ca = sandbox.ca_cert_pem().context("TLS sandbox without certificate")?;
+        let ca = sandbox
+            .ca_cert_pem()
+            .context("TLS sandbox without certificate")?;
         let imaps = sandbox.imaps_port().context("TLS sandbox without IMAPS")?;
-        let submission = sandbox.submission_port().context("TLS sandbox without submission")?;
+        let submission = sandbox
+            .submission_port()
+            .context("TLS sandbox without submission")?;
         let ca = toml_str(&ca.display().to_string());
         (
             format!("port = {imaps}\nsecurity = \"tls\"\nca_file = {ca}\n"),
@@ -432,5 +507,8 @@ fn toml_str(s: &str) -> String {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("klachtenbot=info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
 }
