@@ -34,18 +34,32 @@ async fn main() -> anyhow::Result<()> {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let singles: usize = std::env::var("KB_BENCH_LATENCY").ok().and_then(|s| s.parse().ok()).unwrap_or(50);
+    let singles: usize = std::env::var("KB_BENCH_LATENCY")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50);
     for n in sizes {
         backlog(n).await?;
     }
     latency(singles).await?;
-    println!("peak RSS of the bench process (bot in-process): {} MiB", peak_rss_kib() / 1024);
+    println!(
+        "peak RSS of the bench process (bot in-process): {} MiB",
+        peak_rss_kib() / 1024
+    );
     Ok(())
 }
 
 async fn sandbox() -> anyhow::Result<MailSandbox> {
-    let users = std::iter::once(BOT).chain(CUSTOMERS).map(String::from).collect();
-    MailSandbox::start(SandboxConfig { tls: false, users, password: "bench".into() }).await
+    let users = std::iter::once(BOT)
+        .chain(CUSTOMERS)
+        .map(String::from)
+        .collect();
+    MailSandbox::start(SandboxConfig {
+        tls: false,
+        users,
+        password: "bench".into(),
+    })
+    .await
 }
 
 fn settings(sandbox: &MailSandbox) -> anyhow::Result<Settings> {
@@ -79,13 +93,22 @@ fn complaint(i: usize) -> Vec<u8> {
 /// Writes messages straight into a Maildir's new/ folder, owned by the mail user Dovecot
 /// runs as, which is what a filled mailbox looks like to Dovecot.
 fn fill_maildir(sandbox: &MailSandbox, n: usize) -> anyhow::Result<()> {
-    let maildir = sandbox.dir().join("mail").join(sandbox.login_for(BOT)).join("Maildir");
+    let maildir = sandbox
+        .dir()
+        .join("mail")
+        .join(sandbox.login_for(BOT))
+        .join("Maildir");
     let owner = std::fs::metadata(sandbox.dir().join("mail"))?;
     for sub in ["new", "cur", "tmp"] {
         std::fs::create_dir_all(maildir.join(sub))?;
     }
     for i in 0..n {
-        std::fs::write(maildir.join("new").join(format!("1700000000.bench{i}.host")), complaint(i))?;
+        std::fs::write(
+            maildir
+                .join("new")
+                .join(format!("1700000000.bench{i}.host")),
+            complaint(i),
+        )?;
     }
     chown_tree(&maildir, &owner)
 }
@@ -116,7 +139,10 @@ async fn backlog(n: usize) -> anyhow::Result<()> {
     let bot = Bot::open(settings(&sandbox)?).await?;
     let cancel = CancellationToken::new();
     let started = Instant::now();
-    let daemon = tokio::spawn(klachtenbot::daemon::run_until_cancelled(bot.clone(), cancel.clone()));
+    let daemon = tokio::spawn(klachtenbot::daemon::run_until_cancelled(
+        bot.clone(),
+        cancel.clone(),
+    ));
     let deadline = started + Duration::from_secs(900);
     let mut stored_at = None;
     loop {
@@ -127,7 +153,10 @@ async fn backlog(n: usize) -> anyhow::Result<()> {
         if stored as usize >= n && sent as usize >= n {
             break;
         }
-        anyhow::ensure!(Instant::now() < deadline, "backlog of {n} not done: {stored} stored, {sent} sent");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "backlog of {n} not done: {stored} stored, {sent} sent"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let total = started.elapsed();
@@ -148,7 +177,10 @@ async fn latency(singles: usize) -> anyhow::Result<()> {
     let sandbox = sandbox().await?;
     let bot = Bot::open(settings(&sandbox)?).await?;
     let cancel = CancellationToken::new();
-    let daemon = tokio::spawn(klachtenbot::daemon::run_until_cancelled(bot.clone(), cancel.clone()));
+    let daemon = tokio::spawn(klachtenbot::daemon::run_until_cancelled(
+        bot.clone(),
+        cancel.clone(),
+    ));
     let mut samples = Vec::with_capacity(singles);
     for i in 0..singles {
         let n = 100_000 + i;
@@ -156,13 +188,18 @@ async fn latency(singles: usize) -> anyhow::Result<()> {
         let before = sandbox.messages(customer, "INBOX")?.len();
         let t0 = Instant::now();
         sandbox.deliver(customer, &[BOT], &complaint(n)).await?;
-        sandbox.wait_for(customer, "INBOX", Duration::from_secs(30), |m| m.len() > before).await?;
+        sandbox
+            .wait_for(customer, "INBOX", Duration::from_secs(30), |m| {
+                m.len() > before
+            })
+            .await?;
         samples.push(t0.elapsed());
     }
     cancel.cancel();
     daemon.await??;
     samples.sort();
-    let pick = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1];
+    let pick =
+        |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1];
     println!(
         "latency delivery -> acknowledgement in INBOX over {} single mails while idle: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
         samples.len(),
@@ -176,6 +213,10 @@ async fn latency(singles: usize) -> anyhow::Result<()> {
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }

@@ -19,7 +19,9 @@ const GRACE: Duration = Duration::from_secs(5);
 /// Runs the daemon until SIGINT/SIGTERM.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     if settings.mailbox.is_none() || settings.smtp.is_none() {
-        anyhow::bail!("`run` needs [mailbox] and [smtp] in the configuration (see klachtenbot.example.toml)");
+        anyhow::bail!(
+            "`run` needs [mailbox] and [smtp] in the configuration (see klachtenbot.example.toml)"
+        );
     }
     let bot = Bot::open(settings).await?;
     let cancel = CancellationToken::new();
@@ -37,10 +39,8 @@ pub async fn run_until_cancelled(bot: Bot, cancel: CancellationToken) -> anyhow:
     tasks.spawn(outbound::sender::run(bot.clone(), cancel.clone()));
     cancel.cancelled().await;
     tracing::info!("stopping: finishing the message in hand");
-    let finished = tokio::time::timeout(GRACE, async {
-        while tasks.join_next().await.is_some() {}
-    })
-    .await;
+    let finished =
+        tokio::time::timeout(GRACE, async { while tasks.join_next().await.is_some() {} }).await;
     if finished.is_err() {
         tracing::warn!("tasks did not stop within {GRACE:?}; aborting them");
         tasks.shutdown().await;

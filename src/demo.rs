@@ -18,36 +18,64 @@ const CUSTOMERS: [&str; 2] = ["klaas@klant.test", "marie@klant.test"];
 const STAFF: &str = "jan@concreet.test";
 
 const SAMPLES: &[(&str, &[u8])] = &[
-    ("klaas@klant.test", include_bytes!("../testdata/demo/01-examen-niet-ontvangen.eml")),
-    ("marie@klant.test", include_bytes!("../testdata/demo/02-factuur-dubbel.eml")),
-    ("klaas@klant.test", include_bytes!("../testdata/demo/03-out-of-office.eml")),
+    (
+        "klaas@klant.test",
+        include_bytes!("../testdata/demo/01-examen-niet-ontvangen.eml"),
+    ),
+    (
+        "marie@klant.test",
+        include_bytes!("../testdata/demo/02-factuur-dubbel.eml"),
+    ),
+    (
+        "klaas@klant.test",
+        include_bytes!("../testdata/demo/03-out-of-office.eml"),
+    ),
 ];
 
 /// Runs the demo until Ctrl-C. The given settings only contribute the organisation name
 /// and language; mailbox, SMTP and database are the sandbox's.
 pub async fn run(base: Settings) -> anyhow::Result<()> {
     println!("Starting Dovecot and Postfix in a temporary folder...");
-    let users = [BOT, OFFICER, STAFF].into_iter().chain(CUSTOMERS).map(String::from).collect();
-    let sandbox = MailSandbox::start(SandboxConfig { tls: false, users, password: "demo".into() })
-        .await
-        .context("Failed to start the mail sandbox (run scripts/demo, which installs Dovecot and Postfix)")?;
+    let users = [BOT, OFFICER, STAFF]
+        .into_iter()
+        .chain(CUSTOMERS)
+        .map(String::from)
+        .collect();
+    let sandbox = MailSandbox::start(SandboxConfig {
+        tls: false,
+        users,
+        password: "demo".into(),
+    })
+    .await
+    .context(
+        "Failed to start the mail sandbox (run scripts/demo, which installs Dovecot and Postfix)",
+    )?;
     let settings = demo_settings(&sandbox, &base)?;
     let bot = Bot::open(settings).await?;
     let cancel = CancellationToken::new();
-    let daemon = tokio::spawn(crate::daemon::run_until_cancelled(bot.clone(), cancel.clone()));
+    let daemon = tokio::spawn(crate::daemon::run_until_cancelled(
+        bot.clone(),
+        cancel.clone(),
+    ));
 
     println!("Delivering {} sample messages over SMTP...", SAMPLES.len());
     for (from, raw) in SAMPLES {
         sandbox.deliver(from, &[BOT], raw).await?;
     }
     for customer in CUSTOMERS {
-        let arrived = sandbox.wait_for(customer, "INBOX", Duration::from_secs(30), |m| !m.is_empty()).await?;
+        let arrived = sandbox
+            .wait_for(customer, "INBOX", Duration::from_secs(30), |m| {
+                !m.is_empty()
+            })
+            .await?;
         for raw in arrived {
             show_mail(customer, &raw);
         }
     }
     print_instructions(&sandbox);
-    tokio::signal::ctrl_c().await.context("Failed to wait for Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("Failed to wait for Ctrl-C")?;
     println!("\nStopping...");
     cancel.cancel();
     daemon.await??;
@@ -101,7 +129,9 @@ staff_domains = ["concreet.test"]
 }
 
 fn show_mail(to: &str, raw: &[u8]) {
-    let Some(mail) = crate::intake::parse::parse(raw) else { return };
+    let Some(mail) = crate::intake::parse::parse(raw) else {
+        return;
+    };
     println!("\n--- arrived in {to}'s INBOX ---");
     println!("Subject: {}", mail.subject);
     for line in mail.text.lines().take(8) {
@@ -111,13 +141,23 @@ fn show_mail(to: &str, raw: &[u8]) {
 
 fn print_instructions(sandbox: &MailSandbox) {
     println!("\n=== klachtenbot is running ===");
-    println!("IMAP  127.0.0.1:{}   SMTP 127.0.0.1:{} (no auth, no TLS)", sandbox.imap_port(), sandbox.smtp_port());
-    println!("Accounts (password \"{}\"; IMAP login is the part before @):", sandbox.password());
+    println!(
+        "IMAP  127.0.0.1:{}   SMTP 127.0.0.1:{} (no auth, no TLS)",
+        sandbox.imap_port(),
+        sandbox.smtp_port()
+    );
+    println!(
+        "Accounts (password \"{}\"; IMAP login is the part before @):",
+        sandbox.password()
+    );
     for a in [BOT, OFFICER, STAFF].into_iter().chain(CUSTOMERS) {
         println!("  {a}");
     }
     println!("Send a complaint from a customer account to {BOT} with any mail client,");
     println!("then read the customer's INBOX for the acknowledgement.");
-    println!("Register: sqlite {}/klachtenbot.db (klachtenbot --config ... list)", sandbox.dir().display());
+    println!(
+        "Register: sqlite {}/klachtenbot.db (klachtenbot --config ... list)",
+        sandbox.dir().display()
+    );
     println!("Ctrl-C stops everything and removes the temporary folder.");
 }

@@ -16,14 +16,23 @@ async fn main() -> ExitCode {
             return ExitCode::from(exit::CONFIG);
         }
     };
-    if matches!(args.command, Command::Config { action: ConfigAction::Check }) {
+    if matches!(
+        args.command,
+        Command::Config {
+            action: ConfigAction::Check
+        }
+    ) {
         println!("configuration is valid");
         return ExitCode::from(exit::OK);
     }
     init_tracing(settings.log_format, &settings.log_level);
     let result = match args.command {
-        Command::Run => klachtenbot::daemon::run(settings).await.map(|()| ExitCode::SUCCESS),
-        Command::Demo => klachtenbot::demo::run(settings).await.map(|()| ExitCode::SUCCESS),
+        Command::Run => klachtenbot::daemon::run(settings)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Demo => klachtenbot::demo::run(settings)
+            .await
+            .map(|()| ExitCode::SUCCESS),
         ref other => cli::dispatch(other, settings).await,
     };
     result.unwrap_or_else(|e| {
@@ -36,7 +45,9 @@ async fn main() -> ExitCode {
 fn init_tracing(format: LogFormat, level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),

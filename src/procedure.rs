@@ -8,8 +8,8 @@
 use jiff::Timestamp;
 
 use crate::domain::{
-    Channel, Classification, Complainant, Complaint, CustomerType, Deadlines, EmailAddress,
-    Origin, Outcome, Reference, Status, Verdict,
+    Channel, Classification, Complainant, Complaint, CustomerType, Deadlines, EmailAddress, Origin,
+    Outcome, Reference, Status, Verdict,
 };
 
 /// What the intake knows about a complaint when it is first registered (step 1).
@@ -216,7 +216,13 @@ pub fn apply(
     let mut c = complaint.clone();
     let reference = c.reference;
     let open = c.status.is_open();
-    let require_open = || if open { Ok(()) } else { Err(Refusal::Closed(reference)) };
+    let require_open = || {
+        if open {
+            Ok(())
+        } else {
+            Err(Refusal::Closed(reference))
+        }
+    };
     let mut effects = Vec::new();
     match event {
         Event::Acknowledged => {

@@ -38,7 +38,12 @@ fn deadlines() -> DeadlineTimes {
 }
 
 fn registered() -> Complaint {
-    register(new_complaint(Some("klaas@klant.nl")), Reference::new(2026, 42).unwrap(), deadlines()).0
+    register(
+        new_complaint(Some("klaas@klant.nl")),
+        Reference::new(2026, 42).unwrap(),
+        deadlines(),
+    )
+    .0
 }
 
 fn step(c: &Complaint, e: Event) -> (Complaint, Vec<Effect>) {
@@ -47,8 +52,11 @@ fn step(c: &Complaint, e: Event) -> (Complaint, Vec<Effect>) {
 
 #[test]
 fn step1_a_mailed_complaint_is_registered_as_new_and_asks_for_an_acknowledgement() {
-    let (c, effects) =
-        register(new_complaint(Some("klaas@klant.nl")), Reference::new(2026, 42).unwrap(), deadlines());
+    let (c, effects) = register(
+        new_complaint(Some("klaas@klant.nl")),
+        Reference::new(2026, 42).unwrap(),
+        deadlines(),
+    );
     assert_eq!(c.status, Status::New);
     assert_eq!(c.outcome, None);
     assert_eq!(c.classification, Classification::Unknown);
@@ -70,7 +78,11 @@ fn step2_solved_at_first_contact_is_registered_and_closed_at_once_without_mail()
 
 #[test]
 fn step3_a_complaint_without_address_asks_the_officer_to_acknowledge_by_other_means() {
-    let (_, effects) = register(new_complaint(None), Reference::new(2026, 2).unwrap(), deadlines());
+    let (_, effects) = register(
+        new_complaint(None),
+        Reference::new(2026, 2).unwrap(),
+        deadlines(),
+    );
     assert_eq!(effects, vec![Effect::AcknowledgeByOtherMeans]);
 }
 
@@ -90,7 +102,10 @@ fn step4_classifying_as_structural_notifies_management_once() {
 fn step5_acknowledgement_is_recorded_once() {
     let (c, effects) = step(&registered(), Event::Acknowledged);
     assert_eq!(c.status, Status::Acknowledged);
-    assert_eq!(c.deadlines.acknowledged_at, Some(at("2026-03-03T10:00:00Z")));
+    assert_eq!(
+        c.deadlines.acknowledged_at,
+        Some(at("2026-03-03T10:00:00Z"))
+    );
     assert!(effects.is_empty());
     assert_eq!(
         apply(&c, &Event::Acknowledged, at("2026-03-04T00:00:00Z")).unwrap_err(),
@@ -100,9 +115,17 @@ fn step5_acknowledgement_is_recorded_once() {
 
 #[test]
 fn step5_the_officers_explanation_is_recorded_and_mailed() {
-    let (c, effects) = step(&registered(), Event::ExplanationSent(Some("Jan belt u.".into())));
+    let (c, effects) = step(
+        &registered(),
+        Event::ExplanationSent(Some("Jan belt u.".into())),
+    );
     assert!(c.deadlines.explained_at.is_some());
-    assert_eq!(effects, vec![Effect::SendExplanation { text: Some("Jan belt u.".into()) }]);
+    assert_eq!(
+        effects,
+        vec![Effect::SendExplanation {
+            text: Some("Jan belt u.".into())
+        }]
+    );
 }
 
 #[test]
@@ -111,7 +134,13 @@ fn step6_assignment_starts_handling_notifies_the_assignee_and_explains_once() {
     let (c, effects) = step(&c, Event::Assigned(addr("jan@concreet.nl")));
     assert_eq!(c.status, Status::InProgress);
     assert_eq!(c.assignee, Some(addr("jan@concreet.nl")));
-    assert_eq!(effects, vec![Effect::NotifyAssignee, Effect::SendExplanation { text: None }]);
+    assert_eq!(
+        effects,
+        vec![
+            Effect::NotifyAssignee,
+            Effect::SendExplanation { text: None }
+        ]
+    );
     let (c, effects) = step(&c, Event::Assigned(addr("piet@concreet.nl")));
     assert_eq!(c.assignee, Some(addr("piet@concreet.nl")));
     assert_eq!(effects, vec![Effect::NotifyAssignee]);
@@ -127,9 +156,21 @@ fn step6_assignment_after_an_explanation_does_not_explain_again() {
 #[test]
 fn step6_department_and_concerned_person_are_recorded_and_informed_on_request() {
     let (c, _) = step(&registered(), Event::DepartmentSet("Examens".into()));
-    let (c, quiet) = step(&c, Event::ConcernedSet { person: addr("p@concreet.nl"), inform: false });
+    let (c, quiet) = step(
+        &c,
+        Event::ConcernedSet {
+            person: addr("p@concreet.nl"),
+            inform: false,
+        },
+    );
     assert!(quiet.is_empty());
-    let (c, told) = step(&c, Event::ConcernedSet { person: addr("p@concreet.nl"), inform: true });
+    let (c, told) = step(
+        &c,
+        Event::ConcernedSet {
+            person: addr("p@concreet.nl"),
+            inform: true,
+        },
+    );
     assert_eq!(c.department.as_deref(), Some("Examens"));
     assert_eq!(told, vec![Effect::InformConcerned]);
 }
@@ -172,7 +213,12 @@ fn step8_and_9_acceptance_then_closing_copies_everyone() {
 
 #[test]
 fn step9_closing_without_a_verdict_says_so() {
-    let (c, _) = step(&registered(), Event::Closed { solution: Some("Geregeld.".into()) });
+    let (c, _) = step(
+        &registered(),
+        Event::Closed {
+            solution: Some("Geregeld.".into()),
+        },
+    );
     assert_eq!(c.outcome, Some(Outcome::ClosedWithoutVerdict));
     assert_eq!(c.solution.as_deref(), Some("Geregeld."));
 }
@@ -190,14 +236,23 @@ fn a_verdict_without_a_pending_proposal_is_refused() {
 fn a_closed_complaint_refuses_changes_until_reopened() {
     let (c, _) = step(&registered(), Event::MarkedNotAComplaint);
     assert_eq!(c.outcome, Some(Outcome::NotAComplaint));
-    let refused = apply(&c, &Event::Assigned(addr("jan@concreet.nl")), at("2026-03-04T00:00:00Z"));
+    let refused = apply(
+        &c,
+        &Event::Assigned(addr("jan@concreet.nl")),
+        at("2026-03-04T00:00:00Z"),
+    );
     assert_eq!(refused.unwrap_err(), Refusal::Closed(c.reference));
     let (c, _) = step(&c, Event::Noted);
     let (c, _) = step(&c, Event::Reopened);
     assert_eq!(c.status, Status::InProgress);
     assert_eq!(c.outcome, None);
     assert_eq!(c.reopenings, 1);
-    assert!(step(&c, Event::Assigned(addr("jan@concreet.nl"))).0.assignee.is_some());
+    assert!(
+        step(&c, Event::Assigned(addr("jan@concreet.nl")))
+            .0
+            .assignee
+            .is_some()
+    );
 }
 
 #[test]
@@ -210,16 +265,27 @@ fn reopening_an_open_complaint_is_refused() {
 #[test]
 fn withdrawal_closes_with_its_own_outcome() {
     let (c, effects) = step(&registered(), Event::Withdrawn);
-    assert_eq!((c.status, c.outcome), (Status::Closed, Some(Outcome::Withdrawn)));
+    assert_eq!(
+        (c.status, c.outcome),
+        (Status::Closed, Some(Outcome::Withdrawn))
+    );
     assert!(effects.is_empty());
 }
 
 #[test]
 fn text_commands_need_text() {
     let c = registered();
-    let err = apply(&c, &Event::SolutionProposed("  \n".into()), at("2026-03-04T00:00:00Z"));
+    let err = apply(
+        &c,
+        &Event::SolutionProposed("  \n".into()),
+        at("2026-03-04T00:00:00Z"),
+    );
     assert_eq!(err.unwrap_err(), Refusal::EmptyText("solution"));
-    let err = apply(&c, &Event::RootCauseSet(String::new()), at("2026-03-04T00:00:00Z"));
+    let err = apply(
+        &c,
+        &Event::RootCauseSet(String::new()),
+        at("2026-03-04T00:00:00Z"),
+    );
     assert_eq!(err.unwrap_err(), Refusal::EmptyText("root cause"));
 }
 
@@ -238,8 +304,15 @@ fn the_solve_deadline_moves_but_not_before_receipt() {
     let c = registered();
     let (moved, _) = step(&c, Event::SolveDeadlineMoved(at("2026-05-01T00:00:00Z")));
     assert_eq!(moved.deadlines.solve_by, at("2026-05-01T00:00:00Z"));
-    let err = apply(&c, &Event::SolveDeadlineMoved(at("2020-01-01T00:00:00Z")), at("2026-03-04T00:00:00Z"));
-    assert_eq!(err.unwrap_err(), Refusal::DeadlineBeforeReceipt(c.reference));
+    let err = apply(
+        &c,
+        &Event::SolveDeadlineMoved(at("2020-01-01T00:00:00Z")),
+        at("2026-03-04T00:00:00Z"),
+    );
+    assert_eq!(
+        err.unwrap_err(),
+        Refusal::DeadlineBeforeReceipt(c.reference)
+    );
 }
 
 #[test]

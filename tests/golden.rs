@@ -36,7 +36,10 @@ fn blessing() -> bool {
 }
 
 fn expectation_path(eml: &Path) -> PathBuf {
-    let stem = eml.file_stem().and_then(|s| s.to_str()).unwrap_or("message");
+    let stem = eml
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("message");
     eml.with_file_name(format!("{stem}.expected.txt"))
 }
 
@@ -66,7 +69,9 @@ async fn process_all(t: &TestBot, files: &[PathBuf]) -> Vec<Processed> {
         let raw = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         let acks_before = t.acknowledgements().await.len();
         let source = Source::File(path.display().to_string());
-        let call = AssertUnwindSafe(intake::process(&t.bot, &raw, &source)).catch_unwind().await;
+        let call = AssertUnwindSafe(intake::process(&t.bot, &raw, &source))
+            .catch_unwind()
+            .await;
         let result = match call {
             Ok(Ok(outcome)) => Ok(outcome),
             Ok(Err(e)) => Err(format!("error: {e}")),
@@ -77,7 +82,13 @@ async fn process_all(t: &TestBot, files: &[PathBuf]) -> Vec<Processed> {
             _ => None,
         };
         let new_acknowledgements = t.acknowledgements().await.len() - acks_before;
-        out.push(Processed { path: path.clone(), raw, result, description, new_acknowledgements });
+        out.push(Processed {
+            path: path.clone(),
+            raw,
+            result,
+            description,
+            new_acknowledgements,
+        });
     }
     out
 }
@@ -125,9 +136,16 @@ impl Expected {
             }
             None if rest.trim_end() == "description:" => Some(String::new()),
             _ if rest.trim().is_empty() => None,
-            _ => return Err(format!("after the outcome only `description:` may follow, not {rest:?}")),
+            _ => {
+                return Err(format!(
+                    "after the outcome only `description:` may follow, not {rest:?}"
+                ));
+            }
         };
-        Ok(Expected { outcome, description })
+        Ok(Expected {
+            outcome,
+            description,
+        })
     }
 
     fn of(p: &Processed) -> Expected {
@@ -135,7 +153,10 @@ impl Expected {
             Ok(o) => outcome_line(o),
             Err(e) => e.clone(),
         };
-        Expected { outcome, description: p.description.clone() }
+        Expected {
+            outcome,
+            description: p.description.clone(),
+        }
     }
 
     fn render(&self) -> String {
@@ -152,11 +173,17 @@ impl Expected {
     fn differences(&self, actual: &Expected) -> Vec<String> {
         let mut diffs = Vec::new();
         let outcome_ok = match self.outcome.strip_prefix("flagged:") {
-            Some(prefix) => actual.outcome.strip_prefix("flagged:").is_some_and(|r| r.trim().starts_with(prefix.trim())),
+            Some(prefix) => actual
+                .outcome
+                .strip_prefix("flagged:")
+                .is_some_and(|r| r.trim().starts_with(prefix.trim())),
             None => self.outcome == actual.outcome,
         };
         if !outcome_ok {
-            diffs.push(format!("  outcome: expected `{}`, got `{}`", self.outcome, actual.outcome));
+            diffs.push(format!(
+                "  outcome: expected `{}`, got `{}`",
+                self.outcome, actual.outcome
+            ));
         }
         if outcome_ok && self.description != actual.description {
             diffs.push(format!(
@@ -186,13 +213,21 @@ fn the_corpus_holds_at_least_80_messages_and_each_has_an_expectation_file() {
         .filter(|f| !expectation_path(f).is_file())
         .map(|f| f.display().to_string())
         .collect();
-    assert!(missing.is_empty(), "fixtures without .expected.txt (run with KLACHTENBOT_BLESS=1):\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "fixtures without .expected.txt (run with KLACHTENBOT_BLESS=1):\n{}",
+        missing.join("\n")
+    );
 }
 
 #[tokio::test]
 async fn every_corpus_message_is_interpreted_as_its_expectation_file_says() {
     let files = eml_files(&corpus_dir());
-    assert!(files.len() >= MIN_FIXTURES, "only {} fixtures found", files.len());
+    assert!(
+        files.len() >= MIN_FIXTURES,
+        "only {} fixtures found",
+        files.len()
+    );
     let t = TestBot::sqlite("").await;
     let processed = process_all(&t, &files).await;
     let mut failures = Vec::new();
@@ -200,7 +235,8 @@ async fn every_corpus_message_is_interpreted_as_its_expectation_file_says() {
         let actual = Expected::of(p);
         let path = expectation_path(&p.path);
         if blessing() && p.result.is_ok() {
-            std::fs::write(&path, actual.render()).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+            std::fs::write(&path, actual.render())
+                .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
             continue;
         }
         if let Err(e) = &p.result {
@@ -235,7 +271,11 @@ async fn only_registered_corpus_messages_get_an_acknowledgement() {
     let t = TestBot::sqlite("").await;
     let processed = process_all(&t, &eml_files(&corpus_dir())).await;
     let wrong = acknowledgement_problems(&processed);
-    assert!(wrong.is_empty(), "acknowledgements where none belong:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "acknowledgements where none belong:\n{}",
+        wrong.join("\n")
+    );
 }
 
 /// Files that queued an acknowledgement without registering a complaint, or more than one.
@@ -246,14 +286,25 @@ fn acknowledgement_problems(processed: &[Processed]) -> Vec<String> {
             let registered = matches!(p.result, Ok(Outcome::Registered(_)));
             p.new_acknowledgements > usize::from(registered)
         })
-        .map(|p| format!("{}: {} acknowledgement(s) after {:?}", p.name(), p.new_acknowledgements, p.result))
+        .map(|p| {
+            format!(
+                "{}: {} acknowledgement(s) after {:?}",
+                p.name(),
+                p.new_acknowledgements,
+                p.result
+            )
+        })
         .collect()
 }
 
 #[tokio::test]
 async fn every_corpus_message_is_stored_or_is_a_duplicate_of_a_stored_earlier_one() {
     let files = eml_files(&corpus_dir());
-    assert!(files.len() >= MIN_FIXTURES, "only {} fixtures found", files.len());
+    assert!(
+        files.len() >= MIN_FIXTURES,
+        "only {} fixtures found",
+        files.len()
+    );
     let t = TestBot::sqlite("").await;
     let processed = process_all(&t, &files).await;
     let problems = storage_problems(&t, &processed).await;
@@ -281,7 +332,9 @@ async fn storage_problems(t: &TestBot, processed: &[Processed]) -> Vec<String> {
     let mut stored_ids: Vec<String> = Vec::new();
     let mut stored = 0;
     for p in processed {
-        let parsed_id = intake::parse::parse(&p.raw).and_then(|m| m.message_id).map(|id| id.to_string());
+        let parsed_id = intake::parse::parse(&p.raw)
+            .and_then(|m| m.message_id)
+            .map(|id| id.to_string());
         match &p.result {
             Err(e) => problems.push(format!("{}: {e}", p.name())),
             Ok(Outcome::Duplicate) => match &parsed_id {
@@ -308,7 +361,10 @@ async fn storage_problems(t: &TestBot, processed: &[Processed]) -> Vec<String> {
         }
     }
     if problems.is_empty() && rows.len() != stored {
-        problems.push(format!("{} messages rows for {stored} stored (non-duplicate) files", rows.len()));
+        problems.push(format!(
+            "{} messages rows for {stored} stored (non-duplicate) files",
+            rows.len()
+        ));
     }
     problems
 }

@@ -15,7 +15,11 @@ pub async fn run(settings: Settings, files: &[PathBuf]) -> anyhow::Result<u8> {
         Ok(bot) => bot,
         Err(e) => {
             eprintln!("klachtenbot: cannot open the register: {e:#}");
-            return Ok(if crate::store::is_transient(&e) || is_unavailable(&e) { exit::TEMPFAIL } else { exit::SOFTWARE });
+            return Ok(if crate::store::is_transient(&e) || is_unavailable(&e) {
+                exit::TEMPFAIL
+            } else {
+                exit::SOFTWARE
+            });
         }
     };
     let stdin = [PathBuf::from("-")];
@@ -68,7 +72,8 @@ async fn ingest_one(bot: &Bot, path: &PathBuf) -> u8 {
 }
 
 fn is_unavailable(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some())
+    e.chain()
+        .any(|c| c.downcast_ref::<std::io::Error>().is_some())
 }
 
 fn worse(a: u8, b: u8) -> u8 {

@@ -22,7 +22,9 @@ pub struct ListWhat {
 }
 
 fn local(bot: &Bot, t: jiff::Timestamp) -> String {
-    t.to_zoned(bot.settings.organisation.timezone.clone()).strftime("%Y-%m-%d %H:%M").to_string()
+    t.to_zoned(bot.settings.organisation.timezone.clone())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
@@ -42,8 +44,16 @@ pub async fn list(bot: &Bot, what: ListWhat, json: bool) -> anyhow::Result<u8> {
         } else {
             for f in open {
                 let on = f.reference.as_deref().unwrap_or("-");
-                let msg = f.message_id.map(|m| format!("message {m}")).unwrap_or_default();
-                println!("{}  {on:<13} {:<14} {}  {msg}", local(bot, f.created_at), f.reason, f.detail);
+                let msg = f
+                    .message_id
+                    .map(|m| format!("message {m}"))
+                    .unwrap_or_default();
+                println!(
+                    "{}  {on:<13} {:<14} {}  {msg}",
+                    local(bot, f.created_at),
+                    f.reason,
+                    f.detail
+                );
             }
         }
         return Ok(exit::OK);
@@ -55,13 +65,23 @@ pub async fn list(bot: &Bot, what: ListWhat, json: bool) -> anyhow::Result<u8> {
             print_json(&rows)?;
         } else {
             for r in rows {
-                let err = r.last_error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default();
-                println!("#{:<5} {:<8} {:<16} {:<30} {}{err}", r.id, r.status, r.kind, r.recipients, r.subject);
+                let err = r
+                    .last_error
+                    .as_deref()
+                    .map(|e| format!("  ({e})"))
+                    .unwrap_or_default();
+                println!(
+                    "#{:<5} {:<8} {:<16} {:<30} {}{err}",
+                    r.id, r.status, r.kind, r.recipients, r.subject
+                );
             }
         }
         return Ok(exit::OK);
     }
-    let filter = ListFilter { open_only: what.open, status: what.status };
+    let filter = ListFilter {
+        open_only: what.open,
+        status: what.status,
+    };
     let found = complaints::list(&mut conn, filter).await?;
     if json {
         let records: Vec<_> = found.iter().map(|s| &s.complaint).collect();
@@ -73,8 +93,21 @@ pub async fn list(bot: &Bot, what: ListWhat, json: bool) -> anyhow::Result<u8> {
     }
     for s in found {
         let c = &s.complaint;
-        let who = c.complainant.email.as_ref().map(ToString::to_string).or(c.complainant.name.clone()).unwrap_or_default();
-        println!("{}  {:<16} {}  {:<30} {}", c.reference, c.status, local(bot, c.received_at), who, c.subject);
+        let who = c
+            .complainant
+            .email
+            .as_ref()
+            .map(ToString::to_string)
+            .or(c.complainant.name.clone())
+            .unwrap_or_default();
+        println!(
+            "{}  {:<16} {}  {:<30} {}",
+            c.reference,
+            c.status,
+            local(bot, c.received_at),
+            who,
+            c.subject
+        );
     }
     Ok(exit::OK)
 }
@@ -113,20 +146,65 @@ pub async fn show(bot: &Bot, reference: Reference, json: bool) -> anyhow::Result
 fn print_complaint(bot: &Bot, s: &Shown) {
     let c = &s.complaint;
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    let addr = |v: &Option<crate::domain::EmailAddress>| v.as_ref().map_or("-".into(), ToString::to_string);
+    let addr = |v: &Option<crate::domain::EmailAddress>| {
+        v.as_ref().map_or("-".into(), ToString::to_string)
+    };
     let when = |v: Option<jiff::Timestamp>| v.map_or("-".into(), |t| local(bot, t));
-    println!("{}  {}{}", c.reference, c.status, c.outcome.map(|o| format!(" ({o})")).unwrap_or_default());
+    println!(
+        "{}  {}{}",
+        c.reference,
+        c.status,
+        c.outcome.map(|o| format!(" ({o})")).unwrap_or_default()
+    );
     println!("subject:        {}", c.subject);
-    println!("received:       {} by {} ({})", local(bot, c.received_at), c.channel, c.origin);
-    println!("complainant:    {} <{}> {}", opt(&c.complainant.name), addr(&c.complainant.email), opt(&c.complainant.phone));
-    println!("customer type:  {}", c.customer_type.map_or("-".into(), |t| t.to_string()));
-    println!("assignee:       {}   department: {}   category: {}", addr(&c.assignee), opt(&c.department), opt(&c.category));
-    println!("classification: {}   concerned: {}", c.classification, addr(&c.concerned));
+    println!(
+        "received:       {} by {} ({})",
+        local(bot, c.received_at),
+        c.channel,
+        c.origin
+    );
+    println!(
+        "complainant:    {} <{}> {}",
+        opt(&c.complainant.name),
+        addr(&c.complainant.email),
+        opt(&c.complainant.phone)
+    );
+    println!(
+        "customer type:  {}",
+        c.customer_type.map_or("-".into(), |t| t.to_string())
+    );
+    println!(
+        "assignee:       {}   department: {}   category: {}",
+        addr(&c.assignee),
+        opt(&c.department),
+        opt(&c.category)
+    );
+    println!(
+        "classification: {}   concerned: {}",
+        c.classification,
+        addr(&c.concerned)
+    );
     let d = &c.deadlines;
-    println!("acknowledge by: {}  (done {})", local(bot, d.acknowledge_by), when(d.acknowledged_at));
-    println!("explain by:     {}  (done {})", local(bot, d.explain_by), when(d.explained_at));
-    println!("solve by:       {}  (done {})", local(bot, d.solve_by), when(d.solved_at));
-    for (label, v) in [("root cause", &c.root_cause), ("advice", &c.advice), ("solution", &c.solution)] {
+    println!(
+        "acknowledge by: {}  (done {})",
+        local(bot, d.acknowledge_by),
+        when(d.acknowledged_at)
+    );
+    println!(
+        "explain by:     {}  (done {})",
+        local(bot, d.explain_by),
+        when(d.explained_at)
+    );
+    println!(
+        "solve by:       {}  (done {})",
+        local(bot, d.solve_by),
+        when(d.solved_at)
+    );
+    for (label, v) in [
+        ("root cause", &c.root_cause),
+        ("advice", &c.advice),
+        ("solution", &c.solution),
+    ] {
         if let Some(v) = v {
             println!("{label}: {v}");
         }
@@ -134,16 +212,36 @@ fn print_complaint(bot: &Bot, s: &Shown) {
     println!("\n{}\n", c.description);
     println!("timeline:");
     for e in &s.timeline {
-        println!("  {}  {:<18} {:<28} {}", local(bot, e.at), e.kind, e.actor, e.detail);
+        println!(
+            "  {}  {:<18} {:<28} {}",
+            local(bot, e.at),
+            e.kind,
+            e.actor,
+            e.detail
+        );
     }
     println!("messages:");
     for m in &s.messages {
-        let att = if m.attachments.is_empty() { String::new() } else { format!("  [{}]", m.attachments.join(", ")) };
-        println!("  #{:<5} {}  {:<14} {}  {}{att}", m.id, local(bot, m.received_at), m.kind, opt(&m.from_address), opt(&m.subject));
+        let att = if m.attachments.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", m.attachments.join(", "))
+        };
+        println!(
+            "  #{:<5} {}  {:<14} {}  {}{att}",
+            m.id,
+            local(bot, m.received_at),
+            m.kind,
+            opt(&m.from_address),
+            opt(&m.subject)
+        );
     }
     println!("outbox:");
     for o in &s.outbox {
-        println!("  #{:<5} {:<8} {:<16} {}  {}", o.id, o.status, o.kind, o.recipients, o.subject);
+        println!(
+            "  #{:<5} {:<8} {:<16} {}  {}",
+            o.id, o.status, o.kind, o.recipients, o.subject
+        );
     }
     for f in &s.flags {
         println!("FLAG {}: {}", f.reason, f.detail);
@@ -180,10 +278,16 @@ pub async fn status(bot: &Bot, json: bool) -> anyhow::Result<u8> {
         print_json(&report)?;
         return Ok(exit::OK);
     }
-    println!("complaints: {}   messages: {}   open flags: {}", report.complaints, report.messages, report.open_flags);
+    println!(
+        "complaints: {}   messages: {}   open flags: {}",
+        report.complaints, report.messages, report.open_flags
+    );
     println!("outbox: {pending} pending, {sent} sent, {failed} failed");
     for (folder, c) in &report.cursors {
-        println!("folder {folder}: uidvalidity {} next uid {}", c.uidvalidity, c.next_uid);
+        println!(
+            "folder {folder}: uidvalidity {} next uid {}",
+            c.uidvalidity, c.next_uid
+        );
     }
     for w in &report.workers {
         let ok = w.last_ok_at.map_or("never".into(), |t| local(bot, t));

@@ -128,9 +128,20 @@ pub fn load_settings(explicit: Option<&PathBuf>) -> Result<Settings, ConfigError
 pub async fn dispatch(command: &Command, settings: Settings) -> anyhow::Result<ExitCode> {
     let code = match command {
         Command::Ingest { files } => ingest::run(settings, files).await?,
-        Command::List { open, status, flagged, outbox, json } => {
+        Command::List {
+            open,
+            status,
+            flagged,
+            outbox,
+            json,
+        } => {
             let bot = crate::app::Bot::open(settings).await?;
-            let what = inspect::ListWhat { open: *open, status: *status, flagged: *flagged, outbox: *outbox };
+            let what = inspect::ListWhat {
+                open: *open,
+                status: *status,
+                flagged: *flagged,
+                outbox: *outbox,
+            };
             inspect::list(&bot, what, *json).await?
         }
         Command::Show { reference, json } => {
@@ -141,7 +152,9 @@ pub async fn dispatch(command: &Command, settings: Settings) -> anyhow::Result<E
             let bot = crate::app::Bot::open(settings).await?;
             inspect::status(&bot, *json).await?
         }
-        Command::Config { action: ConfigAction::Check } => {
+        Command::Config {
+            action: ConfigAction::Check,
+        } => {
             println!("configuration is valid");
             exit::OK
         }

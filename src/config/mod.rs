@@ -13,11 +13,13 @@ use std::time::Duration;
 
 use jiff::tz::TimeZone;
 
+use crate::calendar::{DeadlineSpan, HolidayRules, WorkingCalendar};
 use crate::domain::EmailAddress;
 use raw::RawConfig;
-pub use values::{Language, LogFormat, RateLimit, Security, is_loopback, parse_deadline, parse_duration};
-use crate::calendar::{DeadlineSpan, HolidayRules, WorkingCalendar};
 use values::Check;
+pub use values::{
+    Language, LogFormat, RateLimit, Security, is_loopback, parse_deadline, parse_duration,
+};
 
 /// A password or other secret. `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -201,7 +203,11 @@ pub struct ConfigError {
 }
 
 fn list(problems: &[Problem]) -> String {
-    problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl Settings {
@@ -214,18 +220,28 @@ impl Settings {
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
         let fail = |message: String| ConfigError {
             path: path.display().to_string(),
-            problems: vec![Problem { key: "(file)".into(), message }],
+            problems: vec![Problem {
+                key: "(file)".into(),
+                message,
+            }],
         };
         let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
-        Self::from_toml(&text, path.parent().unwrap_or(Path::new(".")))
-            .map_err(|problems| ConfigError { path: path.display().to_string(), problems })
+        Self::from_toml(&text, path.parent().unwrap_or(Path::new("."))).map_err(|problems| {
+            ConfigError {
+                path: path.display().to_string(),
+                problems,
+            }
+        })
     }
 
     /// Validates TOML text; relative file names (secrets, templates) are taken relative to
     /// `base`.
     pub fn from_toml(text: &str, base: &Path) -> Result<Settings, Vec<Problem>> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            vec![Problem { key: "(syntax)".into(), message: e.message().to_string() }]
+            vec![Problem {
+                key: "(syntax)".into(),
+                message: e.message().to_string(),
+            }]
         })?;
         let mut check = Check::new(base);
         let settings = values::validate(raw, &mut check);

@@ -50,7 +50,10 @@ fn every_problem_is_reported_at_once_with_its_key() {
     ] {
         assert!(joined.contains(key), "missing {key} in:\n{joined}");
     }
-    assert!(!joined.contains("hunter2"), "a secret leaked into the report");
+    assert!(
+        !joined.contains("hunter2"),
+        "a secret leaked into the report"
+    );
 }
 
 #[test]
@@ -75,9 +78,18 @@ fn secrets_come_from_the_environment_and_never_print() {
 
 #[test]
 fn durations_and_rates_parse() {
-    assert_eq!(parse_deadline("10wd").unwrap(), DeadlineSpan::WorkingDays(10));
-    assert_eq!(parse_deadline("90s").unwrap(), DeadlineSpan::Calendar(std::time::Duration::from_secs(90)));
-    assert_eq!(parse_deadline("2w").unwrap(), DeadlineSpan::Calendar(std::time::Duration::from_secs(14 * 86400)));
+    assert_eq!(
+        parse_deadline("10wd").unwrap(),
+        DeadlineSpan::WorkingDays(10)
+    );
+    assert_eq!(
+        parse_deadline("90s").unwrap(),
+        DeadlineSpan::Calendar(std::time::Duration::from_secs(90))
+    );
+    assert_eq!(
+        parse_deadline("2w").unwrap(),
+        DeadlineSpan::Calendar(std::time::Duration::from_secs(14 * 86400))
+    );
     assert!(parse_deadline("0s").is_err());
     assert!(parse_deadline("-3d").is_err());
     assert_eq!(parse_duration("3h").unwrap().as_secs(), 3 * 3600);

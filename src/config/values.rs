@@ -81,7 +81,10 @@ fn parse_span(s: &str) -> Result<Span, String> {
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let span = parse_span(s.trim())?;
     let secs = span
-        .total((jiff::Unit::Second, jiff::SpanRelativeTo::days_are_24_hours()))
+        .total((
+            jiff::Unit::Second,
+            jiff::SpanRelativeTo::days_are_24_hours(),
+        ))
         .map_err(|e| format!("'{s}': {e}"))?;
     Ok(Duration::from_secs_f64(secs))
 }
@@ -114,7 +117,10 @@ pub(super) struct Check {
 
 impl Check {
     pub(super) fn new(base: &Path) -> Self {
-        Self { base: base.to_path_buf(), problems: Vec::new() }
+        Self {
+            base: base.to_path_buf(),
+            problems: Vec::new(),
+        }
     }
 
     pub(super) fn into_problems(self) -> Vec<Problem> {
@@ -122,7 +128,10 @@ impl Check {
     }
 
     fn problem(&mut self, key: &str, message: impl Into<String>) {
-        self.problems.push(Problem { key: key.into(), message: message.into() });
+        self.problems.push(Problem {
+            key: key.into(),
+            message: message.into(),
+        });
     }
 
     /// Keeps `Ok` values; records `Err` as a problem under `key` and returns the fallback.
@@ -134,7 +143,9 @@ impl Check {
     }
 
     fn address(&mut self, key: &str, s: &str) -> Option<EmailAddress> {
-        EmailAddress::parse(s).map_err(|e| self.problem(key, e.to_string())).ok()
+        EmailAddress::parse(s)
+            .map_err(|e| self.problem(key, e.to_string()))
+            .ok()
     }
 
     fn path(&self, p: &str) -> PathBuf {
@@ -154,13 +165,21 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
         "nl" => Language::Nl,
         "en" => Language::En,
         other => {
-            check.problem("organisation.language", format!("'{other}' is not \"nl\" or \"en\""));
+            check.problem(
+                "organisation.language",
+                format!("'{other}' is not \"nl\" or \"en\""),
+            );
             Language::Nl
         }
     };
-    let mail_domain = org.mail_domain.unwrap_or_else(|| "klachtenbot.invalid".into());
+    let mail_domain = org
+        .mail_domain
+        .unwrap_or_else(|| "klachtenbot.invalid".into());
     if mail_domain.is_empty() || mail_domain.contains(['@', ' ', '<', '>']) {
-        check.problem("organisation.mail_domain", format!("'{mail_domain}' is not a domain"));
+        check.problem(
+            "organisation.mail_domain",
+            format!("'{mail_domain}' is not a domain"),
+        );
     }
     let organisation = Organisation {
         name: org.name.unwrap_or_else(|| "Klantenservice".into()),
@@ -202,8 +221,13 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
     };
 
     let l = raw.limits.unwrap_or_default();
-    let rate = l.auto_replies_per_sender.unwrap_or_else(|| "3 per 24h".into());
-    let fallback_rate = RateLimit { count: 3, window: SignedDuration::from_hours(24) };
+    let rate = l
+        .auto_replies_per_sender
+        .unwrap_or_else(|| "3 per 24h".into());
+    let fallback_rate = RateLimit {
+        count: 3,
+        window: SignedDuration::from_hours(24),
+    };
     let limits = Limits {
         // 25 MiB: what the big providers accept; anything larger is not a complaint mail.
         max_message_bytes: l.max_message_bytes.unwrap_or(25 * 1024 * 1024),
@@ -219,7 +243,10 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
         "text" => LogFormat::Text,
         "json" => LogFormat::Json,
         other => {
-            check.problem("logging.format", format!("'{other}' is not \"text\" or \"json\""));
+            check.problem(
+                "logging.format",
+                format!("'{other}' is not \"text\" or \"json\""),
+            );
             LogFormat::Text
         }
     };
@@ -239,7 +266,11 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
         mailbox,
         smtp,
         database_url,
-        people: People { officers, management, staff_domains },
+        people: People {
+            officers,
+            management,
+            staff_domains,
+        },
         deadlines,
         limits,
         log_format,
@@ -249,7 +280,10 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
 }
 
 fn addresses(check: &mut Check, key: &str, list: Option<Vec<String>>) -> Vec<EmailAddress> {
-    list.unwrap_or_default().iter().filter_map(|a| check.address(key, a)).collect()
+    list.unwrap_or_default()
+        .iter()
+        .filter_map(|a| check.address(key, a))
+        .collect()
 }
 
 fn mailbox(m: RawMailbox, check: &mut Check) -> MailboxSettings {
@@ -316,7 +350,13 @@ fn smtp(s: RawSmtp, our: Option<&EmailAddress>, check: &mut Check) -> Option<Smt
     let retry_initial = duration("smtp.retry_initial", s.retry_initial, "30s");
     let retry_max = duration("smtp.retry_max", s.retry_max, "2h");
     let give_up_after = duration("smtp.give_up_after", s.give_up_after, "3d");
-    Some(SmtpSettings { endpoint, from: from?, retry_initial, retry_max, give_up_after })
+    Some(SmtpSettings {
+        endpoint,
+        from: from?,
+        retry_initial,
+        retry_max,
+        give_up_after,
+    })
 }
 
 struct EndpointParts {
@@ -341,14 +381,19 @@ fn endpoint(check: &mut Check, section: &str, p: EndpointParts, ports: (u16, u16
         "starttls" => Security::StartTls,
         "plain" => Security::Plain,
         other => {
-            check.problem(&key("security"), format!("'{other}' is not tls, starttls or plain"));
+            check.problem(
+                &key("security"),
+                format!("'{other}' is not tls, starttls or plain"),
+            );
             Security::Tls
         }
     };
     if security == Security::Plain && !is_loopback(&host) {
         check.problem(
             &key("security"),
-            format!("\"plain\" sends the password unencrypted; only allowed for loopback, not '{host}'"),
+            format!(
+                "\"plain\" sends the password unencrypted; only allowed for loopback, not '{host}'"
+            ),
         );
     }
     let port = p.port.unwrap_or(match security {
@@ -356,17 +401,26 @@ fn endpoint(check: &mut Check, section: &str, p: EndpointParts, ports: (u16, u16
         _ => ports.1,
     });
     if p.password_inline {
-        check.problem(&key("password"), "secrets do not belong in the file: use password_env or password_file");
+        check.problem(
+            &key("password"),
+            "secrets do not belong in the file: use password_env or password_file",
+        );
     }
     let password = match (p.password_env, p.password_file) {
         (Some(_), Some(_)) => {
-            check.problem(&key("password_env"), "give password_env or password_file, not both");
+            check.problem(
+                &key("password_env"),
+                "give password_env or password_file, not both",
+            );
             Secret::default()
         }
         (Some(var), None) => match std::env::var(&var) {
             Ok(v) => Secret::new(v),
             Err(_) => {
-                check.problem(&key("password_env"), format!("environment variable {var} is not set"));
+                check.problem(
+                    &key("password_env"),
+                    format!("environment variable {var} is not set"),
+                );
                 Secret::default()
             }
         },
@@ -379,7 +433,10 @@ fn endpoint(check: &mut Check, section: &str, p: EndpointParts, ports: (u16, u16
         },
         (None, None) => {
             if p.user.is_some() {
-                check.problem(&key("password_env"), "a user is set but no password_env or password_file");
+                check.problem(
+                    &key("password_env"),
+                    "a user is set but no password_env or password_file",
+                );
             }
             Secret::default()
         }
@@ -390,13 +447,23 @@ fn endpoint(check: &mut Check, section: &str, p: EndpointParts, ports: (u16, u16
     {
         check.problem(&key("ca_file"), format!("{} does not exist", f.display()));
     }
-    Endpoint { host, port, security, user: p.user, password, ca_file }
+    Endpoint {
+        host,
+        port,
+        security,
+        user: p.user,
+        password,
+        ca_file,
+    }
 }
 
 /// Whether a host name is a loopback address (where plain text cannot be sniffed).
 pub fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
-        || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

@@ -89,13 +89,19 @@ mod tests {
         assert_eq!(a.as_ref(), "jan.jansen@concreet.nl");
         assert_eq!(a.domain(), "concreet.nl");
         assert_eq!(a.local_part(), "jan.jansen");
-        assert_eq!(EmailAddress::parse("mailto:a@b.nl").unwrap().as_ref(), "a@b.nl");
+        assert_eq!(
+            EmailAddress::parse("mailto:a@b.nl").unwrap().as_ref(),
+            "a@b.nl"
+        );
     }
 
     #[test]
     fn rejects_what_is_not_an_address() {
         for bad in ["", "jan", "@x.nl", "jan@", "jan jansen@x.nl", "a@b@c"] {
-            assert!(EmailAddress::parse(bad).is_err(), "{bad} should be rejected");
+            assert!(
+                EmailAddress::parse(bad).is_err(),
+                "{bad} should be rejected"
+            );
         }
     }
 

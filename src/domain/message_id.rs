@@ -15,10 +15,16 @@ impl MessageId {
     /// Parses a Message-ID with or without angle brackets. Rejects empty ids and ids with
     /// whitespace or brackets inside, which would corrupt the headers we write with them.
     pub fn parse(s: &str) -> Result<Self, InvalidMessageId> {
-        let bare = s.trim().trim_start_matches('<').trim_end_matches('>').trim();
+        let bare = s
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .trim();
         let bad = bare.is_empty()
             || bare.len() > 250
-            || bare.chars().any(|c| c.is_whitespace() || matches!(c, '<' | '>') || c.is_control());
+            || bare
+                .chars()
+                .any(|c| c.is_whitespace() || matches!(c, '<' | '>') || c.is_control());
         if bad {
             return Err(InvalidMessageId(s.to_string()));
         }

@@ -24,9 +24,8 @@ pub struct InvalidReference(pub String);
 
 // Word boundaries on both sides so that `XKL-2026-0001` or `KL-2026-00012345678` inside a
 // longer token do not match; case-insensitive because people retype references by hand.
-static REFERENCE_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bKL-(\d{4})-(\d{4,7})\b").expect("static regex is valid")
-});
+static REFERENCE_IN_TEXT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bKL-(\d{4})-(\d{4,7})\b").expect("static regex is valid"));
 
 impl Reference {
     /// Builds a reference from its parts; the year must have four digits and the number be
@@ -112,15 +111,24 @@ mod tests {
 
     #[test]
     fn displays_with_four_digits_at_least() {
-        assert_eq!(Reference::new(2026, 42).unwrap().to_string(), "KL-2026-0042");
-        assert_eq!(Reference::new(2026, 12345).unwrap().to_string(), "KL-2026-12345");
+        assert_eq!(
+            Reference::new(2026, 42).unwrap().to_string(),
+            "KL-2026-0042"
+        );
+        assert_eq!(
+            Reference::new(2026, 12345).unwrap().to_string(),
+            "KL-2026-12345"
+        );
     }
 
     #[test]
     fn is_found_anywhere_in_a_subject_whatever_the_prefixes() {
         let r = Reference::find("Antw: RE[2]: [KL-2026-0042] Ontvangstbevestiging: boek kapot");
         assert_eq!(r, Reference::new(2026, 42).ok());
-        assert_eq!(Reference::find("aw: kl-2026-0007 vraag"), Reference::new(2026, 7).ok());
+        assert_eq!(
+            Reference::find("aw: kl-2026-0007 vraag"),
+            Reference::new(2026, 7).ok()
+        );
     }
 
     #[test]

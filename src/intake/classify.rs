@@ -84,16 +84,43 @@ const NOREPLY_LOCAL_PARTS: &[&str] = &[
     "bounces",
 ];
 
+// Subjects of delivery failures from MTAs that send them without a multipart/report
+// (older Exchange, Domino, qmail, webmail providers).
+const BOUNCE_SUBJECTS: &[&str] = &[
+    "undeliverable:",
+    "undelivered mail returned to sender",
+    "onbestelbaar:",
+    "niet bezorgd:",
+    "delivery status notification",
+    "delivery failure",
+    "mail delivery failed",
+    "mail delivery failure",
+    "returned mail:",
+    "failure notice",
+    "unzustellbar:",
+    "non remis",
+];
+
 /// Decides whether a mail was written by a machine, and if so what kind.
+///
+/// Bounce signals are checked first: many bounces also carry `Auto-Submitted:
+/// auto-replied` or come from `postmaster@`, and the officer must learn that a mail of ours
+/// did not arrive, which only a bounce tells.
 pub fn automated(mail: &InboundMail) -> Option<Automated> {
     let h = &mail.automation;
     match h.report_type.as_deref() {
-        Some("delivery-status") => return Some(Automated::Bounce),
         Some("disposition-notification") => return Some(Automated::ReadReceipt),
+        // A report without report-type is in practice a DSN.
+        Some("delivery-status" | "unknown") => return Some(Automated::Bounce),
         Some(_) => return Some(Automated::Generated),
         None => {}
     }
-    if h.failed_recipients {
+    let subject = mail.subject.to_lowercase();
+    let daemon = mail.from.as_ref().is_some_and(|f| {
+        let local = f.address.local_part();
+        local.contains("daemon") || local == "postmaster"
+    });
+    if h.failed_recipients || daemon || BOUNCE_SUBJECTS.iter().any(|p| subject.starts_with(p)) {
         return Some(Automated::Bounce);
     }
     // RFC 3834 §5: any value other than "no" means automatic; "no" explicitly means a person.
@@ -105,35 +132,25 @@ pub fn automated(mail: &InboundMail) -> Option<Automated> {
             _ => return Some(Automated::Generated),
         }
     }
-    if h.x_autoreply {
+    if h.x_autoreply || AUTO_REPLY_SUBJECTS.iter().any(|p| subject.starts_with(p)) {
         return Some(Automated::AutoReply);
     }
-    let subject = mail.subject.to_lowercase();
-    if AUTO_REPLY_SUBJECTS.iter().any(|p| subject.starts_with(p)) {
+    if h.precedence.as_deref() == Some("auto_reply") {
         return Some(Automated::AutoReply);
     }
-    match h.precedence.as_deref() {
-        Some("auto_reply") => return Some(Automated::AutoReply),
-        Some("bulk" | "junk") => return Some(Automated::Bulk),
-        Some("list") => return Some(Automated::MailingList),
-        _ => {}
-    }
-    if h.mailing_list {
+    if h.mailing_list || h.precedence.as_deref() == Some("list") {
         return Some(Automated::MailingList);
     }
-    if let Some(from) = &mail.from
-        && is_noreply(&from.address)
-    {
-        return Some(if from.address.local_part().contains("daemon") || h.null_return_path {
-            Automated::Bounce
-        } else {
-            Automated::NoReplySender
-        });
+    if matches!(h.precedence.as_deref(), Some("bulk" | "junk")) {
+        return Some(Automated::Bulk);
     }
-    // A null envelope sender is reserved for DSNs and MDNs (RFC 5321 §4.5.5); a person's
-    // client never uses it.
+    if mail.from.as_ref().is_some_and(|f| is_noreply(&f.address)) {
+        return Some(Automated::NoReplySender);
+    }
+    // The null envelope sender is for DSNs, MDNs and auto-replies (RFC 5321 §4.5.5, RFC 3834
+    // §3.3); a person's client never uses it.
     if h.null_return_path {
-        return Some(Automated::Bounce);
+        return Some(Automated::Generated);
     }
     None
 }
@@ -152,16 +169,9 @@ pub fn is_noreply(a: &EmailAddress) -> bool {
 /// Whether the mail comes from our own address (a loop through a forward or a bounce of our
 /// own mail sent back to us).
 pub fn is_own(mail: &InboundMail, own: &[&EmailAddress]) -> bool {
-    mail.from.as_ref().is_some_and(|f| own.contains(&&f.address))
-}
-
-/// Whether we may answer this person automatically at all: `X-Auto-Response-Suppress` with
-/// `All`, `AutoReply` or `OOF` asks us not to (Microsoft's header; alone it does not make the
-/// mail automated).
-pub fn suppresses_auto_reply(mail: &InboundMail) -> bool {
-    mail.automation.suppress_auto_response.as_deref().is_some_and(|v| {
-        v.split(',').map(str::trim).any(|t| matches!(t, "all" | "autoreply" | "oof"))
-    })
+    mail.from
+        .as_ref()
+        .is_some_and(|f| own.contains(&&f.address))
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@ use super::parse::{InboundMail, Mailbox};
 use super::process::Outcome;
 use super::strip;
 use crate::app::Bot;
-use crate::domain::{Channel, Complainant, Complaint, CustomerType, EmailAddress, MessageId, Origin, Reference};
+use crate::domain::{
+    Channel, Complainant, Complaint, CustomerType, EmailAddress, MessageId, Origin, Reference,
+};
 use crate::outbound::queue::{self, BOT, Outgoing, notify_officers};
 use crate::procedure::{self, DeadlineTimes, Effect, Event, NewComplaint};
 use crate::store::complaints::{self, StoredComplaint};
@@ -23,12 +25,34 @@ pub(super) async fn interpret(
     now: Timestamp,
 ) -> anyhow::Result<Outcome> {
     let Some(mail) = mail else {
-        return flag(bot, conn, id, None, None, "unreadable", "no e-mail message could be read from the bytes", now).await;
+        return flag(
+            bot,
+            conn,
+            id,
+            None,
+            None,
+            "unreadable",
+            "no e-mail message could be read from the bytes",
+            now,
+        )
+        .await;
     };
     let own = [&bot.settings.address];
     if classify::is_own(mail, &own) {
-        record(conn, id, mail, "loop", "suppressed: loop (from our own address)", None, None).await?;
-        return Ok(Outcome::Suppressed { reason: "loop (from our own address)".into(), reference: None });
+        record(
+            conn,
+            id,
+            mail,
+            "loop",
+            "suppressed: loop (from our own address)",
+            None,
+            None,
+        )
+        .await?;
+        return Ok(Outcome::Suppressed {
+            reason: "loop (from our own address)".into(),
+            reference: None,
+        });
     }
     let existing = find_complaint(bot, conn, mail).await?;
     if let Some(kind) = classify::automated(mail) {
@@ -37,7 +61,17 @@ pub(super) async fn interpret(
     let Some(from) = mail.from.clone() else {
         let shown = mail.from_raw.clone().unwrap_or_else(|| "(none)".into());
         let reason = format!("no usable sender address (From: {shown})");
-        return flag(bot, conn, id, Some(mail), existing.as_ref(), "no_sender", &reason, now).await;
+        return flag(
+            bot,
+            conn,
+            id,
+            Some(mail),
+            existing.as_ref(),
+            "no_sender",
+            &reason,
+            now,
+        )
+        .await;
     };
     match existing {
         Some(found) => follow_up(bot, conn, id, mail, &from, found, now).await,
@@ -47,13 +81,22 @@ pub(super) async fn interpret(
 
 /// The complaint a mail belongs to: a reference in the subject, or any of its In-Reply-To /
 /// References ids naming a mail of the complaint (ours or theirs).
-async fn find_complaint(bot: &Bot, conn: &mut AnyConnection, mail: &InboundMail) -> anyhow::Result<Option<StoredComplaint>> {
+async fn find_complaint(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    mail: &InboundMail,
+) -> anyhow::Result<Option<StoredComplaint>> {
     for reference in Reference::find_all(&mail.subject) {
         if let Some(found) = complaints::load(conn, reference).await? {
             return Ok(Some(found));
         }
     }
-    let ids: Vec<String> = mail.in_reply_to.iter().chain(&mail.references).map(|m| m.to_string()).collect();
+    let ids: Vec<String> = mail
+        .in_reply_to
+        .iter()
+        .chain(&mail.references)
+        .map(|m| m.to_string())
+        .collect();
     if let Some(cid) = messages::complaint_of_message_ids(conn, &ids).await? {
         return complaints::load_by_id(conn, cid).await;
     }
@@ -82,18 +125,53 @@ async fn automated(
 ) -> anyhow::Result<Outcome> {
     let reference = existing.as_ref().map(|c| c.complaint.reference);
     let outcome = format!("suppressed: {kind}");
-    record(conn, id, mail, &format!("automated:{kind}"), &outcome, existing.as_ref().map(|c| c.id), None).await?;
+    record(
+        conn,
+        id,
+        mail,
+        &format!("automated:{kind}"),
+        &outcome,
+        existing.as_ref().map(|c| c.id),
+        None,
+    )
+    .await?;
     if let Some(found) = &existing {
-        let detail = format!("automated mail ({kind}) received, not answered: {}", mail.subject);
-        timeline(conn, found.id, now, &sender(mail), "mail_in", &detail, Some(id)).await?;
+        let detail = format!(
+            "automated mail ({kind}) received, not answered: {}",
+            mail.subject
+        );
+        timeline(
+            conn,
+            found.id,
+            now,
+            &sender(mail),
+            "mail_in",
+            &detail,
+            Some(id),
+        )
+        .await?;
         // A bounce on a complaint means the complainant may not have our mail.
         if kind == Automated::Bounce {
-            let reason = format!("a mail of {} bounced: {}", found.complaint.reference, mail.subject);
+            let reason = format!(
+                "a mail of {} bounced: {}",
+                found.complaint.reference, mail.subject
+            );
             flags::raise(conn, Some(id), Some(found.id), "bounce", &reason, now).await?;
-            notify_officers(bot, conn, Some((found.id, found.complaint.reference)), "Bounce", &reason, now).await?;
+            notify_officers(
+                bot,
+                conn,
+                Some((found.id, found.complaint.reference)),
+                "Bounce",
+                &reason,
+                now,
+            )
+            .await?;
         }
     }
-    Ok(Outcome::Suppressed { reason: kind.to_string(), reference })
+    Ok(Outcome::Suppressed {
+        reason: kind.to_string(),
+        reference,
+    })
 }
 
 fn sender(mail: &InboundMail) -> String {
@@ -104,14 +182,19 @@ fn sender(mail: &InboundMail) -> String {
         .unwrap_or_else(|| "(unknown)".into())
 }
 
-/// Whether `who` may add to this complaint: its complainant, the staff on it, the officers.
+/// Whether `who` may add to this complaint: its complainant, the staff on it (assignee,
+/// concerned person, who received it), the officers. Other staff are not parties:
+/// PROCEDURE.md lets staff add only to complaints assigned to them.
 fn is_party(bot: &Bot, c: &Complaint, who: &EmailAddress) -> bool {
-    let people = &bot.settings.people;
-    [&c.complainant.email, &c.assignee, &c.concerned, &c.received_by]
-        .into_iter()
-        .any(|a| a.as_ref() == Some(who))
-        || people.is_officer(who)
-        || people.is_staff(who)
+    [
+        &c.complainant.email,
+        &c.assignee,
+        &c.concerned,
+        &c.received_by,
+    ]
+    .into_iter()
+    .any(|a| a.as_ref() == Some(who))
+        || bot.settings.people.is_officer(who)
 }
 
 async fn follow_up(
@@ -127,29 +210,83 @@ async fn follow_up(
     let text = strip::new_text(&mail.text).text;
     let scope = Some((found.id, c.reference));
     if !is_party(bot, c, &from.address) {
-        let reason = format!("{} is not a party to {}; the mail was not added to it", from.address, c.reference);
-        record(conn, id, mail, "unverified_follow_up", &format!("flagged: {reason}"), Some(found.id), Some(&text)).await?;
-        timeline(conn, found.id, now, from.address.as_ref(), "mail_in_unverified", &reason, Some(id)).await?;
+        let reason = format!(
+            "{} is not a party to {}; the mail was not added to it",
+            from.address, c.reference
+        );
+        record(
+            conn,
+            id,
+            mail,
+            "unverified_follow_up",
+            &format!("flagged: {reason}"),
+            Some(found.id),
+            Some(&text),
+        )
+        .await?;
+        timeline(
+            conn,
+            found.id,
+            now,
+            from.address.as_ref(),
+            "mail_in_unverified",
+            &reason,
+            Some(id),
+        )
+        .await?;
         flags::raise(conn, Some(id), Some(found.id), "not_a_party", &reason, now).await?;
         notify_officers(bot, conn, scope, "Onbekende afzender", &reason, now).await?;
-        return Ok(Outcome::Flagged { reason, reference: Some(c.reference) });
+        return Ok(Outcome::Flagged {
+            reason,
+            reference: Some(c.reference),
+        });
     }
     let (updated, _) = procedure::apply(c, &Event::FollowUpReceived, now)?;
     complaints::update(conn, found.id, &updated, now).await?;
-    record(conn, id, mail, "follow_up", &format!("follow-up {}", c.reference), Some(found.id), Some(&text)).await?;
+    record(
+        conn,
+        id,
+        mail,
+        "follow_up",
+        &format!("follow-up {}", c.reference),
+        Some(found.id),
+        Some(&text),
+    )
+    .await?;
     keep_attachments(conn, id, mail).await?;
-    timeline(conn, found.id, now, from.address.as_ref(), "mail_in", &excerpt(&text), Some(id)).await?;
+    timeline(
+        conn,
+        found.id,
+        now,
+        from.address.as_ref(),
+        "mail_in",
+        &excerpt(&text),
+        Some(id),
+    )
+    .await?;
     // The officer decides what a mail on a closed complaint means (reopen or not), and
     // records the verdict on a proposed solution; both need a person to look.
     let attention = match c.status {
-        crate::domain::Status::Closed => Some(format!("{} wrote on closed complaint {}", from.address, c.reference)),
-        crate::domain::Status::AwaitingVerdict => {
-            Some(format!("{} replied while {} waits for a verdict on the proposed solution", from.address, c.reference))
-        }
+        crate::domain::Status::Closed => Some(format!(
+            "{} wrote on closed complaint {}",
+            from.address, c.reference
+        )),
+        crate::domain::Status::AwaitingVerdict => Some(format!(
+            "{} replied while {} waits for a verdict on the proposed solution",
+            from.address, c.reference
+        )),
         _ => None,
     };
     if let Some(reason) = attention {
-        flags::raise(conn, Some(id), Some(found.id), "needs_officer", &reason, now).await?;
+        flags::raise(
+            conn,
+            Some(id),
+            Some(found.id),
+            "needs_officer",
+            &reason,
+            now,
+        )
+        .await?;
         let text = format!("{reason}.\n\nTheir words:\n\n{text}");
         notify_officers(bot, conn, scope, "Reactie op klacht", &text, now).await?;
     }
@@ -167,11 +304,17 @@ async fn register(
     let settings = &bot.settings;
     let staff = settings.people.is_staff(&from.address);
     let text = strip::new_text(&mail.text).text;
-    let subject = strip::strip_subject_prefixes(&mail.subject).trim().to_string();
+    let subject = strip::strip_subject_prefixes(&mail.subject)
+        .trim()
+        .to_string();
     let new = NewComplaint {
         received_at: now,
         channel: Channel::Email,
-        origin: if staff { Origin::Internal } else { Origin::External },
+        origin: if staff {
+            Origin::Internal
+        } else {
+            Origin::External
+        },
         customer_type: staff.then_some(CustomerType::Internal),
         complainant: Complainant {
             name: from.name.clone(),
@@ -180,7 +323,11 @@ async fn register(
             organisation: None,
         },
         received_by: None,
-        subject: if subject.is_empty() { "(geen onderwerp)".into() } else { subject },
+        subject: if subject.is_empty() {
+            "(geen onderwerp)".into()
+        } else {
+            subject
+        },
         description: text.clone(),
         solved_at_first_contact: false,
     };
@@ -188,10 +335,31 @@ async fn register(
     let reference = complaints::next_reference(conn, year).await?;
     let (complaint, effects) = procedure::register(new, reference, deadlines(bot, now));
     let cid = complaints::insert(conn, &complaint, now).await?;
-    record(conn, id, mail, "new_complaint", &format!("registered {reference}"), Some(cid), Some(&text)).await?;
+    record(
+        conn,
+        id,
+        mail,
+        "new_complaint",
+        &format!("registered {reference}"),
+        Some(cid),
+        Some(&text),
+    )
+    .await?;
     keep_attachments(conn, id, mail).await?;
-    let detail = format!("registered from mail by {}: {}", from.address, complaint.subject);
-    timeline(conn, cid, now, from.address.as_ref(), "registered", &detail, Some(id)).await?;
+    let detail = format!(
+        "registered from mail by {}: {}",
+        from.address, complaint.subject
+    );
+    timeline(
+        conn,
+        cid,
+        now,
+        from.address.as_ref(),
+        "registered",
+        &detail,
+        Some(id),
+    )
+    .await?;
     let mut complaint = complaint;
     for effect in effects {
         if effect == Effect::SendAcknowledgement {
@@ -221,12 +389,18 @@ async fn acknowledge(
     mail: &InboundMail,
     now: Timestamp,
 ) -> anyhow::Result<Complaint> {
-    let Some(to) = complaint.complainant.email.clone() else { return Ok(complaint) };
+    let Some(to) = complaint.complainant.email.clone() else {
+        return Ok(complaint);
+    };
     let limit = bot.settings.limits.auto_replies_per_sender;
-    let since = now.checked_sub(limit.window).unwrap_or(Timestamp::UNIX_EPOCH);
+    let since = now
+        .checked_sub(limit.window)
+        .unwrap_or(Timestamp::UNIX_EPOCH);
     let sent = crate::store::outbox::auto_replies_since(conn, to.as_ref(), since).await?;
     if sent >= i64::from(limit.count) {
-        let detail = format!("no acknowledgement: {to} already got {sent} automatic replies within the limit");
+        let detail = format!(
+            "no acknowledgement: {to} already got {sent} automatic replies within the limit"
+        );
         timeline(conn, cid, now, BOT, "suppressed", &detail, None).await?;
         return Ok(complaint);
     }
@@ -234,8 +408,16 @@ async fn acknowledge(
     context.insert("subject", &complaint.subject);
     context.insert("name", &complaint.complainant.name);
     context.insert("received", &bot.renderer.date(complaint.received_at));
-    context.insert("explain_by", &bot.renderer.date(complaint.deadlines.explain_by));
-    let references: Vec<MessageId> = mail.references.iter().chain(&mail.message_id).cloned().collect();
+    context.insert(
+        "explain_by",
+        &bot.renderer.date(complaint.deadlines.explain_by),
+    );
+    let references: Vec<MessageId> = mail
+        .references
+        .iter()
+        .chain(&mail.message_id)
+        .cloned()
+        .collect();
     let outgoing = Outgoing {
         complaint: Some((cid, complaint.reference)),
         kind: "acknowledgement",
@@ -251,7 +433,11 @@ async fn acknowledge(
     Ok(acknowledged)
 }
 
-async fn keep_attachments(conn: &mut AnyConnection, id: i64, mail: &InboundMail) -> anyhow::Result<()> {
+async fn keep_attachments(
+    conn: &mut AnyConnection,
+    id: i64,
+    mail: &InboundMail,
+) -> anyhow::Result<()> {
     for a in &mail.attachments {
         messages::add_attachment(conn, id, &a.filename, &a.content_type, &a.data).await?;
     }
@@ -274,14 +460,24 @@ async fn flag(
     match mail {
         Some(m) => record(conn, id, m, kind, &outcome, cid, None).await?,
         None => {
-            let i = messages::Interpretation { kind, outcome: &outcome, from_address: None, subject: None, body_text: None, complaint_id: cid };
+            let i = messages::Interpretation {
+                kind,
+                outcome: &outcome,
+                from_address: None,
+                subject: None,
+                body_text: None,
+                complaint_id: cid,
+            };
             messages::record(conn, id, &i).await?;
         }
     }
     flags::raise(conn, Some(id), cid, kind, reason, now).await?;
     let scope = complaint.map(|c| (c.id, c.complaint.reference));
     notify_officers(bot, conn, scope, "Bericht vraagt aandacht", reason, now).await?;
-    Ok(Outcome::Flagged { reason: reason.to_string(), reference: scope.map(|s| s.1) })
+    Ok(Outcome::Flagged {
+        reason: reason.to_string(),
+        reference: scope.map(|s| s.1),
+    })
 }
 
 async fn record(
@@ -315,7 +511,19 @@ async fn timeline(
     detail: &str,
     message_pk: Option<i64>,
 ) -> anyhow::Result<()> {
-    events::append(conn, &events::NewEvent { complaint_id, at, actor, kind, detail, message_pk, outbox_id: None }).await
+    events::append(
+        conn,
+        &events::NewEvent {
+            complaint_id,
+            at,
+            actor,
+            kind,
+            detail,
+            message_pk,
+            outbox_id: None,
+        },
+    )
+    .await
 }
 
 /// The first 300 characters of a text, for the timeline.

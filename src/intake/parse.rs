@@ -90,15 +90,40 @@ pub struct InboundMail {
 /// Parses raw bytes. Returns `None` only when mail-parser finds no message at all (empty or
 /// binary garbage); everything else yields a best-effort `InboundMail`.
 pub fn parse(raw: &[u8]) -> Option<InboundMail> {
-    let message = MessageParser::default().parse(skip_preamble(raw))?;
+    let normalised = bare_cr_to_crlf(skip_preamble(raw));
+    let message = MessageParser::default().parse(normalised.as_ref())?;
     Some(from_message(&message))
+}
+
+/// Old Mac mailers and some converters end lines with a bare CR, which mail-parser reads as
+/// one long header line; turn every CR not followed by LF into CRLF. (The stored raw keeps
+/// the original bytes.)
+fn bare_cr_to_crlf(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let bare = raw
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && raw.get(i + 1) != Some(&b'\n'));
+    if !bare {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 40);
+    for (i, &b) in raw.iter().enumerate() {
+        out.push(b);
+        if b == b'\r' && raw.get(i + 1) != Some(&b'\n') {
+            out.push(b'\n');
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Skips what some stores put before the headers and mail-parser then reads as a header:
 /// whitespace-only lines and an mbox `From ` separator line. The stored raw keeps them.
 fn skip_preamble(mut raw: &[u8]) -> &[u8] {
     loop {
-        let line_end = raw.iter().position(|&b| b == b'\n').map_or(raw.len(), |i| i + 1);
+        let line_end = raw
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(raw.len(), |i| i + 1);
         let line = &raw[..line_end];
         let blank = !line.is_empty() && line.iter().all(u8::is_ascii_whitespace);
         if blank || line.starts_with(b"From ") {
@@ -110,10 +135,13 @@ fn skip_preamble(mut raw: &[u8]) -> &[u8] {
 }
 
 fn from_message(m: &Message<'_>) -> InboundMail {
-    let from_raw = m.header_raw("From").map(|s| s.trim().to_string());
+    // Folded, so the same mail read with LF (MTA pipe) or CRLF (IMAP) line ends is equal.
+    let from_raw = m.header_raw("From").map(clean_line);
     let text = m.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
     let html_only = m.text_body_count() == 0 && m.html_body_count() > 0
-        || m.text_bodies().next().is_some_and(|p| matches!(p.body, PartType::Html(_)));
+        || m.text_bodies()
+            .next()
+            .is_some_and(|p| matches!(p.body, PartType::Html(_)));
     InboundMail {
         message_id: m.message_id().and_then(|id| MessageId::parse(id).ok()),
         in_reply_to: ids(m.in_reply_to()),
@@ -121,10 +149,18 @@ fn from_message(m: &Message<'_>) -> InboundMail {
         from: m.from().and_then(first_mailbox),
         from_raw,
         reply_to: m.reply_to().and_then(first_mailbox),
-        recipients: m.to().into_iter().chain(m.cc()).flat_map(all_addresses).collect(),
+        recipients: m
+            .to()
+            .into_iter()
+            .chain(m.cc())
+            .flat_map(all_addresses)
+            .collect(),
         subject: m.subject().map(clean_line).unwrap_or_default(),
-        date: m.date().and_then(|d| Timestamp::from_second(d.to_timestamp()).ok()),
-        text: text.replace("\r\n", "\n"),
+        date: m
+            .date()
+            .and_then(|d| Timestamp::from_second(d.to_timestamp()).ok()),
+        // NUL is valid in a mail body but not in a PostgreSQL TEXT column.
+        text: text.replace("\r\n", "\n").replace('\0', ""),
         html_only,
         automation: automation(m),
         authentication_results: m
@@ -142,13 +178,19 @@ fn ids(v: &HeaderValue<'_>) -> Vec<MessageId> {
         HeaderValue::TextList(l) => l.iter().map(|s| s.as_ref()).collect(),
         _ => Vec::new(),
     };
-    list.into_iter().filter_map(|s| MessageId::parse(s).ok()).collect()
+    list.into_iter()
+        .filter_map(|s| MessageId::parse(s).ok())
+        .collect()
 }
 
 fn first_mailbox(a: &Address<'_>) -> Option<Mailbox> {
     let addr = a.first()?;
     let address = EmailAddress::parse(addr.address.as_deref()?).ok()?;
-    let name = addr.name.as_deref().map(clean_line).filter(|n| !n.is_empty());
+    let name = addr
+        .name
+        .as_deref()
+        .map(clean_line)
+        .filter(|n| !n.is_empty());
     Some(Mailbox { name, address })
 }
 
@@ -158,14 +200,23 @@ fn all_addresses(a: &Address<'_>) -> Vec<EmailAddress> {
         Address::Group(g) => g.iter().flat_map(|g| g.addresses.iter()).collect(),
     };
     list.into_iter()
-        .filter_map(|a| a.address.as_deref().and_then(|s| EmailAddress::parse(s).ok()))
+        .filter_map(|a| {
+            a.address
+                .as_deref()
+                .and_then(|s| EmailAddress::parse(s).ok())
+        })
         .collect()
 }
 
 /// Folds whitespace and drops control characters: subjects and names go into our headers
 /// and logs, where a stray CR/LF would do harm.
 fn clean_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").chars().filter(|c| !c.is_control()).collect()
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect()
 }
 
 fn lower_text(m: &Message<'_>, name: &str) -> Option<String> {
@@ -175,21 +226,49 @@ fn lower_text(m: &Message<'_>, name: &str) -> Option<String> {
 fn automation(m: &Message<'_>) -> AutomationHeaders {
     let report_type = m
         .content_type()
-        .filter(|ct| ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report")))
-        .map(|ct| ct.attribute("report-type").unwrap_or("unknown").to_ascii_lowercase());
+        .filter(|ct| {
+            ct.ctype().eq_ignore_ascii_case("multipart")
+                && ct
+                    .subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+        })
+        .map(|ct| {
+            ct.attribute("report-type")
+                .unwrap_or("unknown")
+                .to_ascii_lowercase()
+        });
     let has = |name: &str| m.header_raw(name).is_some();
     AutomationHeaders {
         auto_submitted: lower_text(m, "Auto-Submitted"),
         precedence: lower_text(m, "Precedence"),
-        mailing_list: has("List-Id") || has("List-Unsubscribe"),
+        mailing_list: has("List-Id") || has("List-Unsubscribe") || list_sender(m),
         x_autoreply: has("X-Autoreply") || has("X-Autorespond") || has("X-Auto-Reply"),
         failed_recipients: has("X-Failed-Recipients"),
-        null_return_path: m
-            .header_raw("Return-Path")
-            .is_some_and(|v| v.trim().trim_start_matches('<').trim_end_matches('>').trim().is_empty()),
+        null_return_path: m.header_raw("Return-Path").is_some_and(|v| {
+            v.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .trim()
+                .is_empty()
+        }),
         report_type,
         suppress_auto_response: lower_text(m, "X-Auto-Response-Suppress"),
     }
+}
+
+/// Old list servers (Majordomo, LISTSERV) set no List-Id but send as `owner-list@` or
+/// `list-bounces@`.
+fn list_sender(m: &Message<'_>) -> bool {
+    m.sender()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address.as_deref())
+        .is_some_and(|a| {
+            let local = a.split('@').next().unwrap_or("").to_ascii_lowercase();
+            local.starts_with("owner-")
+                || local.ends_with("-owner")
+                || local.ends_with("-bounces")
+                || local.ends_with("-request")
+        })
 }
 
 fn attachments(m: &Message<'_>) -> Vec<Attachment> {
@@ -199,7 +278,10 @@ fn attachments(m: &Message<'_>) -> Vec<Attachment> {
         .map(|(i, p)| {
             let content_type = p
                 .content_type()
-                .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")).to_ascii_lowercase())
+                .map(|ct| {
+                    format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream"))
+                        .to_ascii_lowercase()
+                })
                 .unwrap_or_else(|| "application/octet-stream".into());
             Attachment {
                 filename: safe_filename(p.attachment_name(), i + 1),
@@ -226,7 +308,13 @@ pub fn safe_filename(name: Option<&str>, n: usize) -> String {
     let base = name.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base
         .chars()
-        .map(|c| if c.is_control() || "<>:\"|?*".contains(c) { '_' } else { c })
+        .map(|c| {
+            if c.is_control() || "<>:\"|?*".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     let trimmed = cleaned.trim().trim_start_matches('.').trim();
     if trimmed.is_empty() {
@@ -236,10 +324,19 @@ pub fn safe_filename(name: Option<&str>, n: usize) -> String {
         return trimmed.to_string();
     }
     // Keep the extension: people recognise a file by it.
-    let ext: String = trimmed.rsplit_once('.').map(|(_, e)| e).filter(|e| e.len() <= 10).unwrap_or("").to_string();
+    let ext: String = trimmed
+        .rsplit_once('.')
+        .map(|(_, e)| e)
+        .filter(|e| e.len() <= 10)
+        .unwrap_or("")
+        .to_string();
     let keep = 100 - ext.len().min(10) - 1;
     let stem: String = trimmed.chars().take(keep).collect();
-    if ext.is_empty() { stem } else { format!("{stem}.{ext}") }
+    if ext.is_empty() {
+        stem
+    } else {
+        format!("{stem}.{ext}")
+    }
 }
 
 #[cfg(test)]
@@ -254,7 +351,10 @@ In-Reply-To: <x1@concreet.nl>\r\nReferences: <x0@concreet.nl> <x1@concreet.nl>\r
 Date: Mon, 2 Mar 2026 10:00:00 +0100\r\n\r\nBeste,\r\n\r\nMijn examen is niet aangekomen.\r\n";
         let m = parse(raw).unwrap();
         assert_eq!(m.from.as_ref().unwrap().address.as_ref(), "klaas@klant.nl");
-        assert_eq!(m.from.as_ref().unwrap().name.as_deref(), Some("Klaas Klant"));
+        assert_eq!(
+            m.from.as_ref().unwrap().name.as_deref(),
+            Some("Klaas Klant")
+        );
         assert_eq!(m.subject, "Examen niet ontvangen ✓");
         assert_eq!(m.message_id.unwrap().as_ref(), "abc@klant.nl");
         assert_eq!(m.in_reply_to.len(), 1);
@@ -280,6 +380,17 @@ Date: Mon, 2 Mar 2026 10:00:00 +0100\r\n\r\nBeste,\r\n\r\nMijn examen is niet aa
         let m = parse(raw).unwrap();
         assert_eq!(m.subject, "Hoi");
         assert_eq!(m.from.unwrap().address.as_ref(), "jan@x.nl");
+    }
+
+    #[test]
+    fn bare_cr_line_ends_and_nul_characters_are_read() {
+        let m = parse(b"From: a@b.nl\rSubject: Hoi\r\rTekst\0 hier\r").unwrap();
+        assert_eq!(m.subject, "Hoi");
+        assert_eq!(m.text.trim(), "Tekst hier");
+        let folded_lf = parse(b"From: Jan\n Jansen <j@x.nl>\nSubject: a\n\nx\n").unwrap();
+        let folded_crlf =
+            parse(b"From: Jan\r\n Jansen <j@x.nl>\r\nSubject: a\r\n\r\nx\r\n").unwrap();
+        assert_eq!(folded_lf.from_raw, folded_crlf.from_raw);
     }
 
     #[test]

@@ -45,7 +45,11 @@ impl fmt::Display for Source {
         match self {
             Source::Pipe => f.write_str("pipe"),
             Source::File(p) => write!(f, "file:{p}"),
-            Source::Imap { folder, uidvalidity, uid } => write!(f, "imap:{folder}:{uidvalidity}:{uid}"),
+            Source::Imap {
+                folder,
+                uidvalidity,
+                uid,
+            } => write!(f, "imap:{folder}:{uidvalidity}:{uid}"),
         }
     }
 }
@@ -80,7 +84,9 @@ impl Outcome {
     pub fn reference(&self) -> Option<Reference> {
         match self {
             Outcome::Registered(r) | Outcome::FollowUp(r) => Some(*r),
-            Outcome::Suppressed { reference, .. } | Outcome::Flagged { reference, .. } => *reference,
+            Outcome::Suppressed { reference, .. } | Outcome::Flagged { reference, .. } => {
+                *reference
+            }
             Outcome::Duplicate => None,
         }
     }
@@ -92,9 +98,13 @@ impl fmt::Display for Outcome {
         match self {
             Outcome::Registered(r) => write!(f, "registered {r}"),
             Outcome::FollowUp(r) => write!(f, "follow-up {r}"),
-            Outcome::Suppressed { reason, reference } => write!(f, "suppressed: {reason}{}", on(reference)),
+            Outcome::Suppressed { reason, reference } => {
+                write!(f, "suppressed: {reason}{}", on(reference))
+            }
             Outcome::Duplicate => f.write_str("duplicate"),
-            Outcome::Flagged { reason, reference } => write!(f, "flagged: {reason}{}", on(reference)),
+            Outcome::Flagged { reason, reference } => {
+                write!(f, "flagged: {reason}{}", on(reference))
+            }
         }
     }
 }
@@ -111,14 +121,18 @@ pub enum IntakeError {
 }
 
 fn classify_error(e: anyhow::Error) -> IntakeError {
-    if store::is_transient(&e) { IntakeError::Transient(e) } else { IntakeError::Permanent(e) }
+    if store::is_transient(&e) {
+        IntakeError::Transient(e)
+    } else {
+        IntakeError::Permanent(e)
+    }
 }
 
 /// What makes two deliveries "the same message": the Message-ID together with the sender,
-/// date and subject headers as written, or the bytes themselves when there is no
-/// Message-ID. Including the headers keeps a broken mailer that reuses one Message-ID for
-/// different mails from having its second mail dropped as a duplicate, while the same mail
-/// delivered twice (other Received lines) still matches.
+/// date, subject and text (whitespace ignored, so LF and CRLF copies match), or the bytes
+/// themselves when there is no Message-ID. Including the content keeps a broken mailer that
+/// reuses one Message-ID for different mails from having its second mail dropped as a
+/// duplicate, while the same mail delivered twice (other Received lines) still matches.
 pub fn dedupe_key(raw: &[u8], mail: Option<&InboundMail>) -> String {
     match mail.and_then(|m| m.message_id.as_ref().map(|id| (m, id))) {
         Some((m, id)) => {
@@ -127,6 +141,10 @@ pub fn dedupe_key(raw: &[u8], mail: Option<&InboundMail>) -> String {
             h.update([0]);
             h.update(m.date.map(|d| d.as_second()).unwrap_or(0).to_le_bytes());
             h.update(m.subject.as_bytes());
+            h.update([0]);
+            for word in m.text.split_whitespace() {
+                h.update(word.as_bytes());
+            }
             let digest = hex::encode(h.finalize());
             format!("mid:{id}:{}", &digest[..16])
         }
@@ -145,21 +163,35 @@ pub async fn process(bot: &Bot, raw: &[u8], source: &Source) -> Result<Outcome, 
     let source_text = source.to_string();
     let record = messages::RawMessage {
         dedupe_key: &key,
-        message_id: mail.as_ref().and_then(|m| m.message_id.as_ref()).map(AsRef::as_ref),
+        message_id: mail
+            .as_ref()
+            .and_then(|m| m.message_id.as_ref())
+            .map(AsRef::as_ref),
         sha256: &sha,
         raw,
         source: &source_text,
         received_at: now,
     };
-    let mut conn = bot.store.pool().acquire().await.map_err(|e| classify_error(e.into()))?;
-    let id = match messages::store_raw(&mut conn, &record).await.map_err(classify_error)? {
+    let mut conn = bot
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| classify_error(e.into()))?;
+    let id = match messages::store_raw(&mut conn, &record)
+        .await
+        .map_err(classify_error)?
+    {
         messages::Stored::Done(_) => return Ok(Outcome::Duplicate),
         messages::Stored::New(id) | messages::Stored::Unfinished(id) => id,
     };
     drop(conn);
     let result = if too_large {
         let limit = bot.settings.limits.max_message_bytes;
-        let reason = format!("too large ({} bytes, limit {limit}); stored unread", raw.len());
+        let reason = format!(
+            "too large ({} bytes, limit {limit}); stored unread",
+            raw.len()
+        );
         flag_message(bot, id, "too_large", &reason, now).await
     } else {
         interpret_in_transaction(bot, id, mail.as_ref(), now).await
@@ -170,7 +202,9 @@ pub async fn process(bot: &Bot, raw: &[u8], source: &Source) -> Result<Outcome, 
         Err(e) => {
             tracing::error!(message = id, error = %format!("{e:#}"), "processing failed; flagging the message");
             let reason = format!("processing failed: {e:#}");
-            flag_message(bot, id, "error", &reason, now).await.map_err(classify_error)
+            flag_message(bot, id, "error", &reason, now)
+                .await
+                .map_err(classify_error)
         }
     }
 }
@@ -192,7 +226,13 @@ async fn interpret_in_transaction(
 
 /// Claims the message (if nobody has) and flags it; used for too-large mail and when
 /// interpretation failed.
-async fn flag_message(bot: &Bot, id: i64, kind: &str, reason: &str, now: Timestamp) -> anyhow::Result<Outcome> {
+async fn flag_message(
+    bot: &Bot,
+    id: i64,
+    kind: &str,
+    reason: &str,
+    now: Timestamp,
+) -> anyhow::Result<Outcome> {
     let mut tx = bot.store.begin().await?;
     if !messages::claim(&mut tx, id, now).await? {
         return Ok(Outcome::Duplicate);
@@ -207,8 +247,13 @@ async fn flag_message(bot: &Bot, id: i64, kind: &str, reason: &str, now: Timesta
     };
     messages::record(&mut tx, id, &interpretation).await?;
     flags::raise(&mut tx, Some(id), None, kind, reason, now).await?;
-    let text = format!("Message {id} could not be handled automatically: {reason}.\nIt is kept; nothing was lost.");
+    let text = format!(
+        "Message {id} could not be handled automatically: {reason}.\nIt is kept; nothing was lost."
+    );
     notify_officers(bot, &mut tx, None, "Bericht vraagt aandacht", &text, now).await?;
     tx.commit().await?;
-    Ok(Outcome::Flagged { reason: reason.to_string(), reference: None })
+    Ok(Outcome::Flagged {
+        reason: reason.to_string(),
+        reference: None,
+    })
 }

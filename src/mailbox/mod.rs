@@ -40,7 +40,8 @@ pub async fn watch(bot: Bot, cancel: CancellationToken) {
                 let message = format!("{e:#}");
                 tracing::warn!(error = %message, retry_in = ?backoff, "mailbox watcher failed; reconnecting");
                 if let Ok(mut conn) = bot.store.pool().acquire().await {
-                    let _ = cursors::worker_error(&mut conn, "watcher", &message, bot.clock.now()).await;
+                    let _ = cursors::worker_error(&mut conn, "watcher", &message, bot.clock.now())
+                        .await;
                 }
                 tokio::select! {
                     () = cancel.cancelled() => return,
@@ -54,7 +55,11 @@ pub async fn watch(bot: Bot, cancel: CancellationToken) {
 
 /// One connection's life: returns Ok only when cancelled.
 async fn watch_once(bot: &Bot, cancel: &CancellationToken) -> anyhow::Result<()> {
-    let settings = bot.settings.mailbox.as_ref().context("no [mailbox] configured")?;
+    let settings = bot
+        .settings
+        .mailbox
+        .as_ref()
+        .context("no [mailbox] configured")?;
     let mut session = tokio::select! {
         () = cancel.cancelled() => return Ok(()),
         s = session::connect(&settings.endpoint) => s?,
@@ -67,7 +72,11 @@ async fn watch_once(bot: &Bot, cancel: &CancellationToken) -> anyhow::Result<()>
         // then the loop notices the cancellation before the next wait.
         let drained = sync::drain(bot, &mut session, caps).await?;
         if drained.processed + drained.quarantined > 0 {
-            tracing::debug!(processed = drained.processed, quarantined = drained.quarantined, "inbox drained");
+            tracing::debug!(
+                processed = drained.processed,
+                quarantined = drained.quarantined,
+                "inbox drained"
+            );
         }
         let mut conn = bot.store.pool().acquire().await?;
         cursors::worker_ok(&mut conn, "watcher", bot.clock.now()).await?;
@@ -94,14 +103,21 @@ async fn watch_once(bot: &Bot, cancel: &CancellationToken) -> anyhow::Result<()>
 fn arrived_meanwhile(session: &ImapSession) -> bool {
     let mut news = false;
     while let Ok(r) = session.unsolicited_responses.try_recv() {
-        news |= matches!(r, UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_));
+        news |= matches!(
+            r,
+            UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+        );
     }
     news
 }
 
 /// One IDLE cycle: consumes the session and hands it back (chatmail's pattern), so a failure
 /// anywhere simply drops the connection.
-async fn idle(session: ImapSession, timeout: Duration, cancel: &CancellationToken) -> anyhow::Result<ImapSession> {
+async fn idle(
+    session: ImapSession,
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> anyhow::Result<ImapSession> {
     let mut handle = session.idle();
     session::timed("IDLE", handle.init()).await?;
     let (wait, stop) = handle.wait_with_timeout(timeout);
@@ -118,7 +134,11 @@ async fn idle(session: ImapSession, timeout: Duration, cancel: &CancellationToke
     session::timed("DONE", handle.done()).await
 }
 
-async fn poll_wait(mut session: ImapSession, every: Duration, cancel: &CancellationToken) -> anyhow::Result<ImapSession> {
+async fn poll_wait(
+    mut session: ImapSession,
+    every: Duration,
+    cancel: &CancellationToken,
+) -> anyhow::Result<ImapSession> {
     tokio::select! {
         () = cancel.cancelled() => {}
         () = tokio::time::sleep(every) => {}

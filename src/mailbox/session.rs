@@ -48,7 +48,8 @@ pub fn tls_config(extra_ca: Option<&std::path::Path>) -> anyhow::Result<Arc<rust
         let _ = roots.add(cert);
     }
     if let Some(path) = extra_ca {
-        let pem = std::fs::read(path).with_context(|| format!("Failed to read CA file {}", path.display()))?;
+        let pem = std::fs::read(path)
+            .with_context(|| format!("Failed to read CA file {}", path.display()))?;
         for cert in rustls_pemfile_certs(&pem)? {
             roots.add(cert).context("Invalid CA certificate")?;
         }
@@ -61,7 +62,9 @@ pub fn tls_config(extra_ca: Option<&std::path::Path>) -> anyhow::Result<Arc<rust
     Ok(Arc::new(config))
 }
 
-fn rustls_pemfile_certs(pem: &[u8]) -> anyhow::Result<Vec<rustls::pki_types::CertificateDer<'static>>> {
+fn rustls_pemfile_certs(
+    pem: &[u8],
+) -> anyhow::Result<Vec<rustls::pki_types::CertificateDer<'static>>> {
     use rustls::pki_types::pem::PemObject;
     rustls::pki_types::CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
@@ -70,8 +73,13 @@ fn rustls_pemfile_certs(pem: &[u8]) -> anyhow::Result<Vec<rustls::pki_types::Cer
 
 async fn tls_wrap(stream: TcpStream, endpoint: &Endpoint) -> anyhow::Result<Box<dyn ImapIo>> {
     let config = tls_config(endpoint.ca_file.as_deref())?;
-    let name = ServerName::try_from(endpoint.host.clone()).context("Invalid server name for TLS")?;
-    let tls = timed("TLS handshake", TlsConnector::from(config).connect(name, stream)).await?;
+    let name =
+        ServerName::try_from(endpoint.host.clone()).context("Invalid server name for TLS")?;
+    let tls = timed(
+        "TLS handshake",
+        TlsConnector::from(config).connect(name, stream),
+    )
+    .await?;
     Ok(Box::new(tls))
 }
 
@@ -86,7 +94,11 @@ pub async fn connect(endpoint: &Endpoint) -> anyhow::Result<ImapSession> {
         Security::StartTls => {
             let mut client = Client::new(tcp);
             greeting(&mut client).await?;
-            timed("STARTTLS", client.run_command_and_check_ok("STARTTLS", None)).await?;
+            timed(
+                "STARTTLS",
+                client.run_command_and_check_ok("STARTTLS", None),
+            )
+            .await?;
             tls_wrap(client.into_inner(), endpoint).await?
         }
     };
@@ -119,7 +131,10 @@ impl async_imap::Authenticator for Plain<'_> {
     }
 }
 
-async fn login(client: Client<Box<dyn ImapIo>>, endpoint: &Endpoint) -> anyhow::Result<ImapSession> {
+async fn login(
+    client: Client<Box<dyn ImapIo>>,
+    endpoint: &Endpoint,
+) -> anyhow::Result<ImapSession> {
     let user = endpoint.user.as_deref().unwrap_or_default();
     let password = endpoint.password.expose();
     // AUTHENTICATE PLAIN is tried first: it handles any character in the password, which

@@ -41,14 +41,27 @@ pub struct Caps {
 /// Reads the capabilities.
 pub async fn capabilities(session: &mut ImapSession) -> anyhow::Result<Caps> {
     let caps = timed("CAPABILITY", session.capabilities()).await?;
-    Ok(Caps { mv: caps.has_str("MOVE"), uidplus: caps.has_str("UIDPLUS"), idle: caps.has_str("IDLE") })
+    Ok(Caps {
+        mv: caps.has_str("MOVE"),
+        uidplus: caps.has_str("UIDPLUS"),
+        idle: caps.has_str("IDLE"),
+    })
 }
 
 /// Creates the processed and quarantine folders when missing.
-pub async fn ensure_folders(session: &mut ImapSession, settings: &MailboxSettings) -> anyhow::Result<()> {
+pub async fn ensure_folders(
+    session: &mut ImapSession,
+    settings: &MailboxSettings,
+) -> anyhow::Result<()> {
     for folder in [&settings.processed_folder, &settings.quarantine_folder] {
-        let existing: Vec<_> = timed("LIST", async { session.list(None, Some(folder)).await?.try_collect::<Vec<_>>().await })
-            .await?;
+        let existing: Vec<_> = timed("LIST", async {
+            session
+                .list(None, Some(folder))
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?;
         if existing.is_empty() {
             timed("CREATE", session.create(folder)).await?;
             tracing::info!(%folder, "created IMAP folder");
@@ -61,7 +74,11 @@ pub async fn ensure_folders(session: &mut ImapSession, settings: &MailboxSetting
 /// failure (the database is away): the message stays, the cursor does not move, and the
 /// caller reconnects and tries again.
 pub async fn drain(bot: &Bot, session: &mut ImapSession, caps: Caps) -> anyhow::Result<Drained> {
-    let settings = bot.settings.mailbox.as_ref().context("no [mailbox] configured")?;
+    let settings = bot
+        .settings
+        .mailbox
+        .as_ref()
+        .context("no [mailbox] configured")?;
     let folder = settings.inbox.as_str();
     let mailbox = timed("SELECT", session.select(folder)).await?;
     let uidvalidity = mailbox.uid_validity.unwrap_or(0);
@@ -81,11 +98,14 @@ pub async fn drain(bot: &Bot, session: &mut ImapSession, caps: Caps) -> anyhow::
     if mailbox.exists == 0 {
         return Ok(done);
     }
-    let pending: BTreeSet<u32> = timed("UID SEARCH", session.uid_search(format!("UID {next_uid}:*")))
-        .await?
-        .into_iter()
-        .filter(|uid| *uid >= next_uid)
-        .collect();
+    let pending: BTreeSet<u32> = timed(
+        "UID SEARCH",
+        session.uid_search(format!("UID {next_uid}:*")),
+    )
+    .await?
+    .into_iter()
+    .filter(|uid| *uid >= next_uid)
+    .collect();
     let pending: Vec<u32> = pending.into_iter().collect();
     for batch in pending.chunks(settings.batch_size as usize) {
         let step = drain_batch(bot, session, caps, folder, uidvalidity, batch).await?;
@@ -94,14 +114,26 @@ pub async fn drain(bot: &Bot, session: &mut ImapSession, caps: Caps) -> anyhow::
         if let Some(last) = batch.last() {
             next_uid = next_uid.max(last.saturating_add(1));
             let mut conn = bot.store.pool().acquire().await?;
-            cursors::set(&mut conn, folder, cursors::Cursor { uidvalidity, next_uid }, bot.clock.now()).await?;
+            cursors::set(
+                &mut conn,
+                folder,
+                cursors::Cursor {
+                    uidvalidity,
+                    next_uid,
+                },
+                bot.clock.now(),
+            )
+            .await?;
         }
     }
     Ok(done)
 }
 
 fn uid_set(uids: &[u32]) -> String {
-    uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+    uids.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 async fn drain_batch(
@@ -112,17 +144,27 @@ async fn drain_batch(
     uidvalidity: u32,
     batch: &[u32],
 ) -> anyhow::Result<Drained> {
-    let settings = bot.settings.mailbox.as_ref().context("no [mailbox] configured")?;
+    let settings = bot
+        .settings
+        .mailbox
+        .as_ref()
+        .context("no [mailbox] configured")?;
     let limit = bot.settings.limits.max_message_bytes;
     // Sizes first, so a huge message is never pulled into memory.
     let sizes: Vec<(u32, u32)> = timed("UID FETCH size", async {
-        session.uid_fetch(uid_set(batch), "(UID RFC822.SIZE)").await?.try_collect::<Vec<_>>().await
+        session
+            .uid_fetch(uid_set(batch), "(UID RFC822.SIZE)")
+            .await?
+            .try_collect::<Vec<_>>()
+            .await
     })
     .await?
     .iter()
     .filter_map(|f| Some((f.uid?, f.size.unwrap_or(0))))
     .collect();
-    let (large, wanted): (Vec<_>, Vec<_>) = sizes.into_iter().partition(|(_, size)| u64::from(*size) > limit);
+    let (large, wanted): (Vec<_>, Vec<_>) = sizes
+        .into_iter()
+        .partition(|(_, size)| u64::from(*size) > limit);
     let mut done = Drained::default();
     let mut processed = Vec::new();
     let mut failed = Vec::new();
@@ -130,14 +172,24 @@ async fn drain_batch(
         let uids: Vec<u32> = wanted.iter().map(|(u, _)| *u).collect();
         // BODY.PEEK[] so the bot never sets \Seen on what it reads.
         let fetched = timed("UID FETCH body", async {
-            session.uid_fetch(uid_set(&uids), "(UID BODY.PEEK[])").await?.try_collect::<Vec<_>>().await
+            session
+                .uid_fetch(uid_set(&uids), "(UID BODY.PEEK[])")
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
         })
         .await?;
-        let mut messages: Vec<(u32, &[u8])> =
-            fetched.iter().filter_map(|f| Some((f.uid?, f.body()?))).collect();
+        let mut messages: Vec<(u32, &[u8])> = fetched
+            .iter()
+            .filter_map(|f| Some((f.uid?, f.body()?)))
+            .collect();
         messages.sort_by_key(|(uid, _)| *uid);
         for (uid, raw) in messages {
-            let source = Source::Imap { folder: folder.to_string(), uidvalidity, uid };
+            let source = Source::Imap {
+                folder: folder.to_string(),
+                uidvalidity,
+                uid,
+            };
             match intake::process(bot, raw, &source).await {
                 Ok(outcome) => {
                     tracing::info!(uid, %outcome, "message processed");
@@ -159,7 +211,10 @@ async fn drain_batch(
     move_uids(session, caps, &processed, &settings.processed_folder).await?;
     done.processed = processed.len();
     for (uid, size) in large {
-        failed.push((uid, format!("too large ({size} bytes, limit {limit}); not downloaded")));
+        failed.push((
+            uid,
+            format!("too large ({size} bytes, limit {limit}); not downloaded"),
+        ));
     }
     quarantine(bot, session, caps, &settings.quarantine_folder, &failed).await?;
     done.quarantined = failed.len();
@@ -194,7 +249,12 @@ async fn quarantine(
 
 /// Moves messages (MOVE, or COPY + \Deleted + UID EXPUNGE where MOVE is missing). Never
 /// deletes without the copy having succeeded first.
-async fn move_uids(session: &mut ImapSession, caps: Caps, uids: &[u32], to: &str) -> anyhow::Result<()> {
+async fn move_uids(
+    session: &mut ImapSession,
+    caps: Caps,
+    uids: &[u32],
+    to: &str,
+) -> anyhow::Result<()> {
     if uids.is_empty() {
         return Ok(());
     }
@@ -204,15 +264,29 @@ async fn move_uids(session: &mut ImapSession, caps: Caps, uids: &[u32], to: &str
     }
     timed("UID COPY", session.uid_copy(&set, to)).await?;
     timed("UID STORE", async {
-        session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)").await?.try_collect::<Vec<_>>().await
+        session
+            .uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
+            .await?
+            .try_collect::<Vec<_>>()
+            .await
     })
     .await?;
     if caps.uidplus {
-        timed("UID EXPUNGE", async { session.uid_expunge(&set).await?.try_collect::<Vec<_>>().await }).await?;
+        timed("UID EXPUNGE", async {
+            session
+                .uid_expunge(&set)
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?;
     } else {
         // Without UIDPLUS only a plain EXPUNGE exists; it also removes other \Deleted mail
         // in the inbox, which the bot never marks itself.
-        timed("EXPUNGE", async { session.expunge().await?.try_collect::<Vec<_>>().await }).await?;
+        timed("EXPUNGE", async {
+            session.expunge().await?.try_collect::<Vec<_>>().await
+        })
+        .await?;
     }
     Ok(())
 }

@@ -48,7 +48,10 @@ fn fallback_id(random: u64) -> MessageId {
 
 /// Builds the message bytes.
 pub fn compose(draft: &Draft<'_>, message_id: &MessageId) -> anyhow::Result<Vec<u8>> {
-    let from_box = Mailbox::new(Some(draft.from.0.to_string()), draft.from.1.as_ref().parse()?);
+    let from_box = Mailbox::new(
+        Some(draft.from.0.to_string()),
+        draft.from.1.as_ref().parse()?,
+    );
     let mut b = Message::builder()
         .from(from_box)
         .subject(draft.subject)
@@ -66,12 +69,24 @@ pub fn compose(draft: &Draft<'_>, message_id: &MessageId) -> anyhow::Result<Vec<
     }
     // Every mail of ours is machine-written: RFC 3834 says auto-replied for answers,
     // auto-generated for notices; both stop well-behaved autoresponders from answering.
-    let auto = if draft.auto_reply { "auto-replied" } else { "auto-generated" };
+    let auto = if draft.auto_reply {
+        "auto-replied"
+    } else {
+        "auto-generated"
+    };
     b = b
-        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), auto.into()))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            auto.into(),
+        ))
         // Microsoft's equivalent: no out-of-office, no read receipts in return.
-        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"), "All".into()));
-    let message = b.header(ContentType::TEXT_PLAIN).body(draft.body.to_string())?;
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
+            "All".into(),
+        ));
+    let message = b
+        .header(ContentType::TEXT_PLAIN)
+        .body(draft.body.to_string())?;
     Ok(message.formatted())
 }
 
@@ -99,9 +114,18 @@ mod tests {
         let parsed = crate::intake::parse::parse(&raw).unwrap();
         assert_eq!(parsed.message_id.as_ref(), Some(&id));
         assert_eq!(parsed.in_reply_to, vec![parent.clone()]);
-        assert_eq!(parsed.subject, "[KL-2026-0042] Ontvangstbevestiging: Examen ✓");
-        assert_eq!(parsed.automation.auto_submitted.as_deref(), Some("auto-replied"));
-        assert_eq!(parsed.automation.suppress_auto_response.as_deref(), Some("all"));
+        assert_eq!(
+            parsed.subject,
+            "[KL-2026-0042] Ontvangstbevestiging: Examen ✓"
+        );
+        assert_eq!(
+            parsed.automation.auto_submitted.as_deref(),
+            Some("auto-replied")
+        );
+        assert_eq!(
+            parsed.automation.suppress_auto_response.as_deref(),
+            Some("all")
+        );
         assert!(parsed.text.contains("Ontvangen."));
     }
 }

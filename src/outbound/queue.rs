@@ -49,7 +49,10 @@ pub async fn enqueue(
         context.insert("reference", &r.to_string());
     }
     let text = bot.renderer.render(mail.kind, &context)?;
-    let message_id = new_message_id(mail.complaint.map(|(_, r)| r), &settings.organisation.mail_domain);
+    let message_id = new_message_id(
+        mail.complaint.map(|(_, r)| r),
+        &settings.organisation.mail_domain,
+    );
     let from_name = settings.organisation.name.as_str();
     let draft = Draft {
         from: (from_name, &settings.address),
@@ -61,8 +64,17 @@ pub async fn enqueue(
         auto_reply: mail.auto_reply,
     };
     let raw = compose(&draft, &message_id)?;
-    let recipients = mail.to.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
-    let envelope_from = if mail.null_sender { String::new() } else { settings.address.to_string() };
+    let recipients = mail
+        .to
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let envelope_from = if mail.null_sender {
+        String::new()
+    } else {
+        settings.address.to_string()
+    };
     let id = outbox::enqueue(
         conn,
         &outbox::NewOutgoing {

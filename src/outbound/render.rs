@@ -15,14 +15,38 @@ use crate::config::Language;
 
 /// The built-in templates, by name. Listed by hand so a missing file fails the build.
 const BUILT_IN: &[(&str, &str)] = &[
-    ("nl/acknowledgement.subject.tera", include_str!("../../templates/nl/acknowledgement.subject.tera")),
-    ("nl/acknowledgement.txt.tera", include_str!("../../templates/nl/acknowledgement.txt.tera")),
-    ("en/acknowledgement.subject.tera", include_str!("../../templates/en/acknowledgement.subject.tera")),
-    ("en/acknowledgement.txt.tera", include_str!("../../templates/en/acknowledgement.txt.tera")),
-    ("nl/officer_notice.subject.tera", include_str!("../../templates/nl/officer_notice.subject.tera")),
-    ("nl/officer_notice.txt.tera", include_str!("../../templates/nl/officer_notice.txt.tera")),
-    ("en/officer_notice.subject.tera", include_str!("../../templates/en/officer_notice.subject.tera")),
-    ("en/officer_notice.txt.tera", include_str!("../../templates/en/officer_notice.txt.tera")),
+    (
+        "nl/acknowledgement.subject.tera",
+        include_str!("../../templates/nl/acknowledgement.subject.tera"),
+    ),
+    (
+        "nl/acknowledgement.txt.tera",
+        include_str!("../../templates/nl/acknowledgement.txt.tera"),
+    ),
+    (
+        "en/acknowledgement.subject.tera",
+        include_str!("../../templates/en/acknowledgement.subject.tera"),
+    ),
+    (
+        "en/acknowledgement.txt.tera",
+        include_str!("../../templates/en/acknowledgement.txt.tera"),
+    ),
+    (
+        "nl/officer_notice.subject.tera",
+        include_str!("../../templates/nl/officer_notice.subject.tera"),
+    ),
+    (
+        "nl/officer_notice.txt.tera",
+        include_str!("../../templates/nl/officer_notice.txt.tera"),
+    ),
+    (
+        "en/officer_notice.subject.tera",
+        include_str!("../../templates/en/officer_notice.subject.tera"),
+    ),
+    (
+        "en/officer_notice.txt.tera",
+        include_str!("../../templates/en/officer_notice.txt.tera"),
+    ),
 ];
 
 /// A rendered mail text.
@@ -46,23 +70,35 @@ impl Renderer {
     /// Loads the built-in templates, then any `<lang>/*.tera` in `dir` over them.
     pub fn new(language: Language, timezone: TimeZone, dir: Option<&Path>) -> anyhow::Result<Self> {
         let mut tera = Tera::default();
-        tera.add_raw_templates(BUILT_IN.iter().copied()).context("Built-in templates do not parse")?;
+        tera.add_raw_templates(BUILT_IN.iter().copied())
+            .context("Built-in templates do not parse")?;
         if let Some(dir) = dir {
             for lang in ["nl", "en"] {
-                let Ok(entries) = std::fs::read_dir(dir.join(lang)) else { continue };
+                let Ok(entries) = std::fs::read_dir(dir.join(lang)) else {
+                    continue;
+                };
                 for entry in entries.flatten() {
                     let path = entry.path();
-                    let Some(file) = path.file_name().and_then(|f| f.to_str()) else { continue };
+                    let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
+                        continue;
+                    };
                     if file.ends_with(".tera") {
-                        let text = std::fs::read_to_string(&path)
-                            .with_context(|| format!("Failed to read template {}", path.display()))?;
+                        let text = std::fs::read_to_string(&path).with_context(|| {
+                            format!("Failed to read template {}", path.display())
+                        })?;
                         tera.add_raw_template(&format!("{lang}/{file}"), &text)
-                            .with_context(|| format!("Template {} does not parse", path.display()))?;
+                            .with_context(|| {
+                                format!("Template {} does not parse", path.display())
+                            })?;
                     }
                 }
             }
         }
-        Ok(Self { tera, language, timezone })
+        Ok(Self {
+            tera,
+            language,
+            timezone,
+        })
     }
 
     /// Renders mail `name` with `context`.
@@ -88,10 +124,28 @@ impl Renderer {
     }
 }
 
-const NL_DAYS: [&str; 7] = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"];
+const NL_DAYS: [&str; 7] = [
+    "maandag",
+    "dinsdag",
+    "woensdag",
+    "donderdag",
+    "vrijdag",
+    "zaterdag",
+    "zondag",
+];
 const NL_MONTHS: [&str; 12] = [
-    "januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-    "oktober", "november", "december",
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
 ];
 
 /// Formats a date in the organisation's time zone and language.
@@ -133,10 +187,16 @@ mod tests {
         ctx.insert("explain_by", "maandag 16 maart 2026");
         ctx.insert("organisation", "Concreet");
         let m = r.render("acknowledgement", &ctx).unwrap();
-        assert_eq!(m.subject, "[KL-2026-0042] Ontvangstbevestiging: Examen <kwijt>");
+        assert_eq!(
+            m.subject,
+            "[KL-2026-0042] Ontvangstbevestiging: Examen <kwijt>"
+        );
         assert!(m.body.starts_with("Beste Klaas,"));
         assert!(m.body.contains("maandag 16 maart 2026"));
         assert!(m.body.contains("[KL-2026-0042]"));
-        assert!(m.body.contains("Examen <kwijt>"), "plain text is not HTML-escaped");
+        assert!(
+            m.body.contains("Examen <kwijt>"),
+            "plain text is not HTML-escaped"
+        );
     }
 }

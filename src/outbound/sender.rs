@@ -49,7 +49,8 @@ pub async fn run(bot: Bot, cancel: CancellationToken) {
                 let message = format!("{e:#}");
                 tracing::warn!(error = %message, "outbox round failed");
                 if let Ok(mut conn) = bot.store.pool().acquire().await {
-                    let _ = cursors::worker_error(&mut conn, "sender", &message, bot.clock.now()).await;
+                    let _ =
+                        cursors::worker_error(&mut conn, "sender", &message, bot.clock.now()).await;
                 }
                 MAX_IDLE
             }
@@ -95,18 +96,28 @@ pub async fn send_due(
     let next = outbox::next_due_at(&mut conn).await?;
     let now = bot.clock.now();
     Ok(match next {
-        Some(at) if at > now => Duration::try_from(at.duration_since(now)).unwrap_or(MAX_IDLE).min(MAX_IDLE),
+        Some(at) if at > now => Duration::try_from(at.duration_since(now))
+            .unwrap_or(MAX_IDLE)
+            .min(MAX_IDLE),
         Some(_) => Duration::ZERO,
         None => MAX_IDLE,
     })
 }
 
-async fn send_one(bot: &Bot, transport: &Transport, settings: &SmtpSettings, row: &outbox::Outgoing) -> anyhow::Result<()> {
+async fn send_one(
+    bot: &Bot,
+    transport: &Transport,
+    settings: &SmtpSettings,
+    row: &outbox::Outgoing,
+) -> anyhow::Result<()> {
     let mut conn = bot.store.pool().acquire().await?;
     outbox::count_attempt(&mut conn, row.id).await?;
     drop(conn);
     let result = match envelope(row) {
-        Ok(envelope) => transport.send_raw(&envelope, &row.raw).await.map_err(Failure::from),
+        Ok(envelope) => transport
+            .send_raw(&envelope, &row.raw)
+            .await
+            .map_err(Failure::from),
         Err(e) => Err(Failure::Permanent(format!("unusable envelope: {e}"))),
     };
     let now = bot.clock.now();
@@ -117,7 +128,9 @@ async fn send_one(bot: &Bot, transport: &Transport, settings: &SmtpSettings, row
             tracing::info!(id = row.id, kind = %row.kind, to = %row.recipients, "mail sent");
         }
         Err(Failure::Temporary(error)) if !expired(row, settings, now) => {
-            let next = now.saturating_add(retry_delay(settings, row.attempts + 1)).unwrap_or(now);
+            let next = now
+                .saturating_add(retry_delay(settings, row.attempts + 1))
+                .unwrap_or(now);
             tracing::warn!(id = row.id, %error, retry_at = %next, "send failed temporarily");
             outbox::mark_retry(&mut conn, row.id, next, &error).await?;
         }
@@ -130,8 +143,17 @@ async fn send_one(bot: &Bot, transport: &Transport, settings: &SmtpSettings, row
 }
 
 fn envelope(row: &outbox::Outgoing) -> anyhow::Result<Envelope> {
-    let from = if row.envelope_from.is_empty() { None } else { Some(row.envelope_from.parse()?) };
-    let to = row.recipients.split(',').filter(|s| !s.is_empty()).map(str::parse).collect::<Result<Vec<_>, _>>()?;
+    let from = if row.envelope_from.is_empty() {
+        None
+    } else {
+        Some(row.envelope_from.parse()?)
+    };
+    let to = row
+        .recipients
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::parse)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Envelope::new(from, to)?)
 }
 
@@ -143,7 +165,11 @@ enum Failure {
 impl From<lettre::transport::smtp::Error> for Failure {
     fn from(e: lettre::transport::smtp::Error) -> Self {
         // Only a 5xx reply is final; network, TLS, timeouts and 4xx may pass.
-        if e.is_permanent() { Failure::Permanent(e.to_string()) } else { Failure::Temporary(e.to_string()) }
+        if e.is_permanent() {
+            Failure::Permanent(e.to_string())
+        } else {
+            Failure::Temporary(e.to_string())
+        }
     }
 }
 
@@ -155,17 +181,28 @@ fn expired(row: &outbox::Outgoing, settings: &SmtpSettings, now: Timestamp) -> b
 /// The delay before attempt `attempt + 1`: initial × 2^(attempt-1), capped, ±25 % jitter.
 pub fn retry_delay(settings: &SmtpSettings, attempt: i64) -> SignedDuration {
     let exp = u32::try_from(attempt.clamp(1, 30) - 1).unwrap_or(0);
-    let base = settings.retry_initial.saturating_mul(2u32.saturating_pow(exp)).min(settings.retry_max);
+    let base = settings
+        .retry_initial
+        .saturating_mul(2u32.saturating_pow(exp))
+        .min(settings.retry_max);
     SignedDuration::try_from(jitter(base)).unwrap_or(SignedDuration::from_secs(60))
 }
 
 /// Marks the row failed and tells the officer, except about a failed notice to the officer
 /// itself: that only raises a flag, so a broken officer address cannot start a loop.
-async fn give_up(bot: &Bot, row: &outbox::Outgoing, error: &str, now: Timestamp) -> anyhow::Result<()> {
+async fn give_up(
+    bot: &Bot,
+    row: &outbox::Outgoing,
+    error: &str,
+    now: Timestamp,
+) -> anyhow::Result<()> {
     tracing::error!(id = row.id, kind = %row.kind, to = %row.recipients, %error, "send failed permanently");
     let mut tx = bot.store.begin().await?;
     outbox::mark_failed(&mut tx, row.id, error).await?;
-    let detail = format!("mail #{} ({}) to {} could not be delivered: {error}", row.id, row.kind, row.recipients);
+    let detail = format!(
+        "mail #{} ({}) to {} could not be delivered: {error}",
+        row.id, row.kind, row.recipients
+    );
     flags::raise(&mut tx, None, row.complaint_id, "send_failed", &detail, now).await?;
     if row.kind != "officer_notice" {
         notify_officers(bot, &mut tx, None, "Mail niet afgeleverd", &detail, now).await?;

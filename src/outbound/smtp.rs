@@ -20,7 +20,8 @@ pub fn transport(endpoint: &Endpoint) -> anyhow::Result<Transport> {
     let tls = || -> anyhow::Result<TlsParameters> {
         let mut b = TlsParameters::builder(endpoint.host.clone());
         if let Some(path) = &endpoint.ca_file {
-            let pem = std::fs::read(path).with_context(|| format!("Failed to read {}", path.display()))?;
+            let pem = std::fs::read(path)
+                .with_context(|| format!("Failed to read {}", path.display()))?;
             b = b.add_root_certificate(Certificate::from_pem(&pem)?);
         }
         Ok(b.build_rustls()?)
@@ -34,7 +35,10 @@ pub fn transport(endpoint: &Endpoint) -> anyhow::Result<Transport> {
             Security::Plain => Tls::None,
         });
     if let Some(user) = &endpoint.user {
-        builder = builder.credentials(Credentials::new(user.clone(), endpoint.password.expose().to_string()));
+        builder = builder.credentials(Credentials::new(
+            user.clone(),
+            endpoint.password.expose().to_string(),
+        ));
     }
     Ok(builder.build())
 }

@@ -47,10 +47,7 @@ pub(crate) fn server(layout: &Layout, programs: &Programs) -> Server {
 /// The ports Dovecot listens on (for waiting until they are free after a stop).
 pub(crate) fn ports(layout: &Layout) -> Vec<u16> {
     let p = layout.ports;
-    [Some(p.imap), Some(p.lmtp), p.imaps]
-        .into_iter()
-        .flatten()
-        .collect()
+    [Some(p.imap), p.imaps].into_iter().flatten().collect()
 }
 
 /// Saves one message into `folder` with `doveadm save` (12-36 ms, no password, no Postfix;
@@ -204,7 +201,7 @@ userdb {{
 /// root, MAILSERVER.md §3).
 fn render_services(layout: &Layout) -> String {
     let p = layout.ports;
-    let (imap, lmtp) = (p.imap, p.lmtp);
+    let imap = p.imap;
     let imaps = p.imaps.unwrap_or(0); // port 0 disables a listener (§2)
     format!(
         r#"service imap-login {{
@@ -219,10 +216,11 @@ fn render_services(layout: &Layout) -> String {
     ssl = yes
   }}
 }}
+# Postfix delivers over this unix socket (run/lmtp), not TCP: a socket in our own dir can
+# never be another sandbox's, even while our Dovecot is stopped.
 service lmtp {{
-  inet_listener lmtp {{
-    address = 127.0.0.1
-    port = {lmtp}
+  unix_listener lmtp {{
+    mode = 0666
   }}
 }}
 service anvil {{

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io::{Read, Seek, SeekFrom};
 use std::net::TcpListener;
+use std::os::linux::net::SocketAddrExt;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{SocketAddr as UnixSocketAddr, UnixDatagram};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -24,6 +26,8 @@ pub(crate) struct Programs {
     pub dovecot: PathBuf,
     pub doveadm: PathBuf,
     pub postfix: PathBuf,
+    /// `postqueue -f` kicks the queue after Dovecot comes back.
+    pub postqueue: PathBuf,
     /// Postfix's `master` daemon, run in the foreground with `-d`.
     pub postfix_master: PathBuf,
     /// Only needed for the TLS variant (certificate generation).
@@ -44,6 +48,7 @@ pub(crate) fn preflight(tls: bool) -> Result<Programs> {
         dovecot: find("dovecot", &["/usr/sbin/dovecot"]),
         doveadm: find("doveadm", &["/usr/bin/doveadm"]),
         postfix: find("postfix", &["/usr/sbin/postfix"]),
+        postqueue: find("postqueue", &["/usr/sbin/postqueue"]),
         postfix_master: find(
             "postfix master",
             &[
@@ -138,40 +143,72 @@ pub(crate) fn parse_users(cfg: &SandboxConfig) -> Result<Vec<SandboxUser>> {
     Ok(users)
 }
 
-/// Loopback ports for every listener of one sandbox.
+/// Loopback ports for every listener of one sandbox. Dovecot's LMTP is a unix socket in the
+/// sandbox dir, so no other sandbox can ever receive this one's mail.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ports {
     pub imap: u16,
-    pub lmtp: u16,
     pub smtp: u16,
     pub imaps: Option<u16>,
     pub submission: Option<u16>,
     pub smtps: Option<u16>,
 }
 
+/// A machine-wide claim on a port by one sandbox, held for the sandbox's life: an
+/// abstract-namespace unix socket named after the port. The kernel frees it when the
+/// process dies, however it dies; no files to clean up.
+///
+/// Why: a port is free between picking it and the server binding it (for Postfix that is
+/// after `postfix check`, 0.3-4 s on a busy machine), and again while a test has stopped a
+/// server. Another sandbox that picked it then would receive this one's mail (seen with 17
+/// parallel tests). Claims keep sandboxes from picking each other's ports.
+#[derive(Debug)]
+pub(crate) struct PortClaim {
+    _socket: UnixDatagram,
+}
+
+fn claim(port: u16) -> Option<PortClaim> {
+    let name = format!("klachtenbot-sandbox-port-{port}");
+    let addr = UnixSocketAddr::from_abstract_name(name.as_bytes()).ok()?;
+    UnixDatagram::bind_addr(&addr)
+        .ok()
+        .map(|socket| PortClaim { _socket: socket })
+}
+
 impl Ports {
     /// Asks the kernel for free ports: bind `127.0.0.1:0`, read the port, close
-    /// (MAILSERVER.md §2). All listeners are held at once so the ports are distinct; a port
-    /// taken again before the servers bind it makes start fail fast, and `start` retries.
-    pub fn pick(tls: bool) -> Result<Ports> {
-        let count = if tls { 6 } else { 3 };
-        let listeners = (0..count)
-            .map(|_| TcpListener::bind("127.0.0.1:0"))
-            .collect::<std::io::Result<Vec<_>>>()
-            .context("Failed to reserve loopback ports")?;
-        let ports = listeners
-            .iter()
-            .map(|l| l.local_addr().map(|a| a.port()))
-            .collect::<std::io::Result<Vec<_>>>()?;
+    /// (MAILSERVER.md §2), skipping ports another sandbox has claimed. All listeners are
+    /// held until the end so the ports are distinct. A port taken by some other program
+    /// before the servers bind it makes start fail fast, and `start` retries.
+    pub fn pick(tls: bool) -> Result<(Ports, Vec<PortClaim>)> {
+        let count = if tls { 5 } else { 2 };
+        let mut listeners = Vec::new();
+        let (mut ports, mut claims) = (Vec::new(), Vec::new());
+        while ports.len() < count {
+            if listeners.len() >= count * 50 {
+                bail!(
+                    "no unclaimed loopback ports after {} tries",
+                    listeners.len()
+                );
+            }
+            let listener =
+                TcpListener::bind("127.0.0.1:0").context("Failed to reserve a loopback port")?;
+            let port = listener.local_addr()?.port();
+            if let Some(claimed) = claim(port) {
+                ports.push(port);
+                claims.push(claimed);
+            }
+            listeners.push(listener);
+        }
         let extra = |i: usize| tls.then(|| ports[i]);
-        Ok(Ports {
+        let ports = Ports {
             imap: ports[0],
-            lmtp: ports[1],
-            smtp: ports[2],
-            imaps: extra(3),
-            submission: extra(4),
-            smtps: extra(5),
-        })
+            smtp: ports[1],
+            imaps: extra(2),
+            submission: extra(3),
+            smtps: extra(4),
+        };
+        Ok((ports, claims))
     }
 }
 
@@ -340,6 +377,20 @@ mod tests {
             "{not_root}"
         );
         assert_eq!(find_program(&["/nonexistent/kb-no-such-program"]), None);
+    }
+
+    #[test]
+    fn a_claimed_port_cannot_be_claimed_twice_until_released() {
+        let (ports, claims) = Ports::pick(true).unwrap();
+        let all = [
+            ports.imap,
+            ports.smtp,
+            ports.imaps.unwrap(),
+            ports.submission.unwrap(),
+        ];
+        assert!(all.iter().all(|&p| claim(p).is_none()));
+        drop(claims);
+        assert!(claim(ports.imap).is_some());
     }
 
     #[test]

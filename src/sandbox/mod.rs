@@ -89,6 +89,8 @@ pub struct MailSandbox {
     programs: Programs,
     dovecot: Server,
     postfix: Server,
+    /// Keeps other sandboxes off our ports for as long as we live.
+    _port_claims: Vec<layout::PortClaim>,
 }
 
 impl MailSandbox {
@@ -113,11 +115,6 @@ impl MailSandbox {
     /// Implicit-TLS IMAP; TLS variant only.
     pub fn imaps_port(&self) -> Option<u16> {
         self.layout.ports.imaps
-    }
-
-    /// Dovecot's LMTP port, which Postfix delivers to.
-    pub fn lmtp_port(&self) -> u16 {
-        self.layout.ports.lmtp
     }
 
     /// MX-like SMTP: accepts mail for the sandbox users from anyone; no AUTH, no TLS needed.
@@ -225,10 +222,20 @@ impl MailSandbox {
         self.dovecot.stop(mode, &ports).await
     }
 
-    /// Starts Dovecot again with the same ports and config.
+    /// Starts Dovecot again with the same ports and config, then has a running Postfix
+    /// deliver its queue at once (instead of after its 1-2 s backoff).
     pub async fn start_dovecot(&mut self) -> Result<()> {
         let started = start::bring_up_dovecot(&mut self.dovecot, &self.layout).await;
-        started.with_context(|| self.log_tail(20))
+        started.with_context(|| self.log_tail(20))?;
+        if self.postfix.pid().is_some() {
+            self.flush_postfix_queue().await?;
+        }
+        Ok(())
+    }
+
+    /// Asks Postfix to deliver everything queued now, ignoring retry times (`postqueue -f`).
+    pub async fn flush_postfix_queue(&self) -> Result<()> {
+        postfix::flush(&self.layout, &self.programs).await
     }
 
     /// Stops Postfix; SMTP connections are refused until [`start_postfix`](Self::start_postfix).

@@ -50,6 +50,7 @@ async fn start_once(
     let dir = tempfile::Builder::new().prefix("kb-").tempdir_in("/tmp")?;
     let root = dir.path().to_path_buf();
     layout::create_dirs(&root)?;
+    let (ports, port_claims) = Ports::pick(cfg.tls)?;
     let layout = Layout {
         nonce: root
             .file_name()
@@ -57,7 +58,7 @@ async fn start_once(
             .to_string_lossy()
             .into_owned(),
         root,
-        ports: Ports::pick(cfg.tls)?,
+        ports,
         users,
         password: cfg.password.clone(),
         tls: cfg.tls,
@@ -73,6 +74,7 @@ async fn start_once(
         postfix: postfix::server(&layout, programs),
         layout,
         programs: programs.clone(),
+        _port_claims: port_claims,
     };
     // `postfix check` (the slowest step, ~0.3 s) does not need Dovecot: run them together.
     let (dovecot_up, checked) = tokio::join!(

@@ -7,8 +7,8 @@ use sqlx::{AnyConnection, Row};
 
 use super::{from_opt_secs, from_secs, secs};
 use crate::domain::{
-    Channel, Classification, Complainant, Complaint, CustomerType, Deadlines, EmailAddress,
-    Origin, Outcome, Reference, Status, Verdict,
+    Channel, Classification, Complainant, Complaint, CustomerType, Deadlines, EmailAddress, Origin,
+    Outcome, Reference, Status, Verdict,
 };
 
 /// A stored complaint: its row id and the record.
@@ -50,7 +50,11 @@ const COLUMNS: &str = "id, reference, received_at, channel, origin, customer_typ
     reopenings";
 
 /// Inserts a new complaint and returns its row id.
-pub async fn insert(conn: &mut AnyConnection, c: &Complaint, now: Timestamp) -> anyhow::Result<i64> {
+pub async fn insert(
+    conn: &mut AnyConnection,
+    c: &Complaint,
+    now: Timestamp,
+) -> anyhow::Result<i64> {
     let sql = "INSERT INTO complaints (reference, received_at, channel, origin, customer_type, \
         complainant_name, complainant_email, complainant_phone, complainant_organisation, \
         received_by, subject, description, category, department, assignee, concerned, \
@@ -59,15 +63,26 @@ pub async fn insert(conn: &mut AnyConnection, c: &Complaint, now: Timestamp) -> 
         reopenings, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
         $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, \
         $31, $32, $33) RETURNING id";
-    let row = bind_all(sqlx::query(sql).bind(c.reference.to_string()).bind(secs(c.received_at)), c, now)
-        .fetch_one(&mut *conn)
-        .await
-        .context("Failed to insert complaint")?;
+    let row = bind_all(
+        sqlx::query(sql)
+            .bind(c.reference.to_string())
+            .bind(secs(c.received_at)),
+        c,
+        now,
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .context("Failed to insert complaint")?;
     Ok(row.try_get(0)?)
 }
 
 /// Writes every field of the record back.
-pub async fn update(conn: &mut AnyConnection, id: i64, c: &Complaint, now: Timestamp) -> anyhow::Result<()> {
+pub async fn update(
+    conn: &mut AnyConnection,
+    id: i64,
+    c: &Complaint,
+    now: Timestamp,
+) -> anyhow::Result<()> {
     let sql = "UPDATE complaints SET reference = $1, received_at = $2, channel = $3, origin = $4, \
         customer_type = $5, complainant_name = $6, complainant_email = $7, complainant_phone = $8, \
         complainant_organisation = $9, received_by = $10, subject = $11, description = $12, \
@@ -76,11 +91,17 @@ pub async fn update(conn: &mut AnyConnection, id: i64, c: &Complaint, now: Times
         acknowledge_by = $24, explain_by = $25, solve_by = $26, acknowledged_at = $27, \
         explained_at = $28, solved_at = $29, closed_at = $30, rejections = $31, reopenings = $32, \
         updated_at = $33 WHERE id = $34";
-    bind_all(sqlx::query(sql).bind(c.reference.to_string()).bind(secs(c.received_at)), c, now)
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .context("Failed to update complaint")?;
+    bind_all(
+        sqlx::query(sql)
+            .bind(c.reference.to_string())
+            .bind(secs(c.received_at)),
+        c,
+        now,
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .context("Failed to update complaint")?;
     Ok(())
 }
 
@@ -124,16 +145,28 @@ fn bind_all<'q>(q: Query<'q>, c: &Complaint, now: Timestamp) -> Query<'q> {
 }
 
 /// Loads a complaint by reference.
-pub async fn load(conn: &mut AnyConnection, reference: Reference) -> anyhow::Result<Option<StoredComplaint>> {
+pub async fn load(
+    conn: &mut AnyConnection,
+    reference: Reference,
+) -> anyhow::Result<Option<StoredComplaint>> {
     let sql = format!("SELECT {COLUMNS} FROM complaints WHERE reference = $1");
-    let row = sqlx::query(&sql).bind(reference.to_string()).fetch_optional(&mut *conn).await?;
+    let row = sqlx::query(&sql)
+        .bind(reference.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 /// Loads a complaint by row id.
-pub async fn load_by_id(conn: &mut AnyConnection, id: i64) -> anyhow::Result<Option<StoredComplaint>> {
+pub async fn load_by_id(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> anyhow::Result<Option<StoredComplaint>> {
     let sql = format!("SELECT {COLUMNS} FROM complaints WHERE id = $1");
-    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?;
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -147,7 +180,10 @@ pub struct ListFilter {
 }
 
 /// Lists complaints, oldest first.
-pub async fn list(conn: &mut AnyConnection, filter: ListFilter) -> anyhow::Result<Vec<StoredComplaint>> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: ListFilter,
+) -> anyhow::Result<Vec<StoredComplaint>> {
     let mut sql = format!("SELECT {COLUMNS} FROM complaints");
     let mut q_status = None;
     if let Some(s) = filter.status {
@@ -167,7 +203,9 @@ pub async fn list(conn: &mut AnyConnection, filter: ListFilter) -> anyhow::Resul
 
 /// How many complaints the register holds.
 pub async fn count(conn: &mut AnyConnection) -> anyhow::Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) FROM complaints").fetch_one(&mut *conn).await?;
+    let row = sqlx::query("SELECT COUNT(*) FROM complaints")
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(row.try_get(0)?)
 }
 
@@ -177,14 +215,17 @@ fn from_row(row: &AnyRow) -> anyhow::Result<StoredComplaint> {
         Ok(text(name)?.and_then(|s| EmailAddress::parse(&s).ok()))
     };
     let time = |name: &str| -> anyhow::Result<Timestamp> { Ok(from_secs(row.try_get(name)?)) };
-    let opt_time = |name: &str| -> anyhow::Result<Option<Timestamp>> { Ok(from_opt_secs(row.try_get(name)?)) };
+    let opt_time =
+        |name: &str| -> anyhow::Result<Option<Timestamp>> { Ok(from_opt_secs(row.try_get(name)?)) };
     let reference: String = row.try_get("reference")?;
     let complaint = Complaint {
         reference: Reference::parse(&reference)?,
         received_at: time("received_at")?,
         channel: Channel::parse(&row.try_get::<String, _>("channel")?)?,
         origin: Origin::parse(&row.try_get::<String, _>("origin")?)?,
-        customer_type: text("customer_type")?.map(|s| CustomerType::parse(&s)).transpose()?,
+        customer_type: text("customer_type")?
+            .map(|s| CustomerType::parse(&s))
+            .transpose()?,
         complainant: Complainant {
             name: text("complainant_name")?,
             email: address("complainant_email")?,
@@ -217,5 +258,8 @@ fn from_row(row: &AnyRow) -> anyhow::Result<StoredComplaint> {
         rejections: u32::try_from(row.try_get::<i64, _>("rejections")?).unwrap_or(0),
         reopenings: u32::try_from(row.try_get::<i64, _>("reopenings")?).unwrap_or(0),
     };
-    Ok(StoredComplaint { id: row.try_get("id")?, complaint })
+    Ok(StoredComplaint {
+        id: row.try_get("id")?,
+        complaint,
+    })
 }

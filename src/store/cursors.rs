@@ -30,7 +30,12 @@ pub async fn get(conn: &mut AnyConnection, folder: &str) -> anyhow::Result<Optio
 }
 
 /// Writes the cursor of a folder.
-pub async fn set(conn: &mut AnyConnection, folder: &str, c: Cursor, now: Timestamp) -> anyhow::Result<()> {
+pub async fn set(
+    conn: &mut AnyConnection,
+    folder: &str,
+    c: Cursor,
+    now: Timestamp,
+) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO mailbox_cursors (folder, uidvalidity, next_uid, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (folder) DO UPDATE SET uidvalidity = $2, next_uid = $3, updated_at = $4",
@@ -46,9 +51,10 @@ pub async fn set(conn: &mut AnyConnection, folder: &str, c: Cursor, now: Timesta
 
 /// Every folder cursor, for `status`.
 pub async fn all(conn: &mut AnyConnection) -> anyhow::Result<Vec<(String, Cursor)>> {
-    let rows = sqlx::query("SELECT folder, uidvalidity, next_uid FROM mailbox_cursors ORDER BY folder")
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows =
+        sqlx::query("SELECT folder, uidvalidity, next_uid FROM mailbox_cursors ORDER BY folder")
+            .fetch_all(&mut *conn)
+            .await?;
     rows.iter()
         .map(|r| {
             let c = Cursor {
@@ -61,7 +67,11 @@ pub async fn all(conn: &mut AnyConnection) -> anyhow::Result<Vec<(String, Cursor
 }
 
 /// Records a worker's success (clears nothing: the last error stays visible with its time).
-pub async fn worker_ok(conn: &mut AnyConnection, worker: &str, now: Timestamp) -> anyhow::Result<()> {
+pub async fn worker_ok(
+    conn: &mut AnyConnection,
+    worker: &str,
+    now: Timestamp,
+) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO worker_status (worker, last_ok_at) VALUES ($1, $2) \
          ON CONFLICT (worker) DO UPDATE SET last_ok_at = $2",
@@ -74,7 +84,12 @@ pub async fn worker_ok(conn: &mut AnyConnection, worker: &str, now: Timestamp) -
 }
 
 /// Records a worker's error.
-pub async fn worker_error(conn: &mut AnyConnection, worker: &str, error: &str, now: Timestamp) -> anyhow::Result<()> {
+pub async fn worker_error(
+    conn: &mut AnyConnection,
+    worker: &str,
+    error: &str,
+    now: Timestamp,
+) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO worker_status (worker, last_error, last_error_at) VALUES ($1, $2, $3) \
          ON CONFLICT (worker) DO UPDATE SET last_error = $2, last_error_at = $3",
@@ -102,9 +117,11 @@ pub struct WorkerStatus {
 
 /// Every worker's health.
 pub async fn workers(conn: &mut AnyConnection) -> anyhow::Result<Vec<WorkerStatus>> {
-    let rows = sqlx::query("SELECT worker, last_ok_at, last_error, last_error_at FROM worker_status ORDER BY worker")
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT worker, last_ok_at, last_error, last_error_at FROM worker_status ORDER BY worker",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     rows.iter()
         .map(|r| {
             Ok(WorkerStatus {

@@ -46,7 +46,10 @@ pub struct Flag {
 }
 
 /// Open flags, oldest first; optionally of one complaint only.
-pub async fn open(conn: &mut AnyConnection, complaint_id: Option<i64>) -> anyhow::Result<Vec<Flag>> {
+pub async fn open(
+    conn: &mut AnyConnection,
+    complaint_id: Option<i64>,
+) -> anyhow::Result<Vec<Flag>> {
     let rows = sqlx::query(
         "SELECT f.id, f.message_pk, c.reference, f.reason, f.detail, f.created_at FROM flags f \
          LEFT JOIN complaints c ON c.id = f.complaint_id \

@@ -57,17 +57,22 @@ pub async fn store_raw(conn: &mut AnyConnection, m: &RawMessage<'_>) -> anyhow::
         .await?;
     let id: i64 = row.try_get(0)?;
     let processed: Option<i64> = row.try_get(1)?;
-    Ok(if processed.is_some() { Stored::Done(id) } else { Stored::Unfinished(id) })
+    Ok(if processed.is_some() {
+        Stored::Done(id)
+    } else {
+        Stored::Unfinished(id)
+    })
 }
 
 /// Claims a stored message for processing: true for exactly one caller, even when two
 /// processes race on the same message. Runs first in the processing transaction.
 pub async fn claim(conn: &mut AnyConnection, id: i64, now: Timestamp) -> anyhow::Result<bool> {
-    let done = sqlx::query("UPDATE messages SET processed_at = $1 WHERE id = $2 AND processed_at IS NULL")
-        .bind(secs(now))
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    let done =
+        sqlx::query("UPDATE messages SET processed_at = $1 WHERE id = $2 AND processed_at IS NULL")
+            .bind(secs(now))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -89,7 +94,11 @@ pub struct Interpretation<'a> {
 }
 
 /// Records the interpretation of a message.
-pub async fn record(conn: &mut AnyConnection, id: i64, i: &Interpretation<'_>) -> anyhow::Result<()> {
+pub async fn record(
+    conn: &mut AnyConnection,
+    id: i64,
+    i: &Interpretation<'_>,
+) -> anyhow::Result<()> {
     sqlx::query(
         "UPDATE messages SET kind = $1, outcome = $2, from_address = $3, subject = $4, \
          body_text = $5, complaint_id = $6 WHERE id = $7",
@@ -107,7 +116,10 @@ pub async fn record(conn: &mut AnyConnection, id: i64, i: &Interpretation<'_>) -
 }
 
 /// The complaint that any of these Message-IDs (ours or theirs) belongs to.
-pub async fn complaint_of_message_ids(conn: &mut AnyConnection, ids: &[String]) -> anyhow::Result<Option<i64>> {
+pub async fn complaint_of_message_ids(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> anyhow::Result<Option<i64>> {
     for id in ids {
         let row = sqlx::query(
             "SELECT complaint_id FROM outbox WHERE message_id = $1 AND complaint_id IS NOT NULL \
@@ -167,7 +179,10 @@ pub struct MessageSummary {
 }
 
 /// The messages of one complaint, oldest first.
-pub async fn for_complaint(conn: &mut AnyConnection, complaint_id: i64) -> anyhow::Result<Vec<MessageSummary>> {
+pub async fn for_complaint(
+    conn: &mut AnyConnection,
+    complaint_id: i64,
+) -> anyhow::Result<Vec<MessageSummary>> {
     let rows = sqlx::query(
         "SELECT id, received_at, from_address, subject, kind, body_text, size FROM messages \
          WHERE complaint_id = $1 ORDER BY id",
@@ -178,13 +193,14 @@ pub async fn for_complaint(conn: &mut AnyConnection, complaint_id: i64) -> anyho
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let id: i64 = row.try_get(0)?;
-        let names = sqlx::query("SELECT filename FROM attachments WHERE message_pk = $1 ORDER BY id")
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<String, _>(0))
-            .collect::<Result<Vec<_>, _>>()?;
+        let names =
+            sqlx::query("SELECT filename FROM attachments WHERE message_pk = $1 ORDER BY id")
+                .bind(id)
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<Result<Vec<_>, _>>()?;
         out.push(MessageSummary {
             id,
             received_at: from_secs(row.try_get(1)?),
@@ -201,11 +217,17 @@ pub async fn for_complaint(conn: &mut AnyConnection, complaint_id: i64) -> anyho
 
 /// The raw bytes of a stored message.
 pub async fn raw(conn: &mut AnyConnection, id: i64) -> anyhow::Result<Option<Vec<u8>>> {
-    let row = sqlx::query("SELECT raw FROM messages WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
+    let row = sqlx::query("SELECT raw FROM messages WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
 /// How many messages are stored.
 pub async fn count(conn: &mut AnyConnection) -> anyhow::Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM messages").fetch_one(&mut *conn).await?.try_get(0)?)
+    Ok(sqlx::query("SELECT COUNT(*) FROM messages")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?)
 }

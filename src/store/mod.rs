@@ -44,7 +44,11 @@ impl Store {
     /// Connects, creating the SQLite file when missing, and applies pending migrations.
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
         let url = match backend {
             Backend::Sqlite if !url.contains("mode=") => {
                 let sep = if url.contains('?') { '&' } else { '?' };
@@ -82,7 +86,10 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
-        migrator.run(&self.pool).await.context("Failed to migrate the database")?;
+        migrator
+            .run(&self.pool)
+            .await
+            .context("Failed to migrate the database")?;
         Ok(())
     }
 
@@ -110,23 +117,24 @@ impl Store {
 /// Whether a database error will likely go away by itself (locked, busy, unreachable), so
 /// the caller should retry later rather than give up.
 pub fn is_transient(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| match cause.downcast_ref::<sqlx::Error>() {
-        Some(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => true,
-        Some(sqlx::Error::Database(db)) => {
-            let code = db.code().unwrap_or_default();
-            // SQLite: 5 BUSY, 6 LOCKED (and their extended codes); PostgreSQL: class 08
-            // connection exceptions, 40001 serialization failure, 40P01 deadlock, 57P0x
-            // shutdown.
-            code == "5"
-                || code == "6"
-                || code.starts_with("08")
-                || code == "40001"
-                || code == "40P01"
-                || code.starts_with("57P")
-                || db.message().contains("database is locked")
-        }
-        _ => false,
-    })
+    err.chain()
+        .any(|cause| match cause.downcast_ref::<sqlx::Error>() {
+            Some(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => true,
+            Some(sqlx::Error::Database(db)) => {
+                let code = db.code().unwrap_or_default();
+                // SQLite: 5 BUSY, 6 LOCKED (and their extended codes); PostgreSQL: class 08
+                // connection exceptions, 40001 serialization failure, 40P01 deadlock, 57P0x
+                // shutdown.
+                code == "5"
+                    || code == "6"
+                    || code.starts_with("08")
+                    || code == "40001"
+                    || code == "40P01"
+                    || code.starts_with("57P")
+                    || db.message().contains("database is locked")
+            }
+            _ => false,
+        })
 }
 
 /// Unix seconds for the database.
@@ -164,7 +172,10 @@ mod tests {
 
     #[test]
     fn passwords_in_database_urls_are_redacted() {
-        assert_eq!(redact("postgres://kb:geheim@db/kb"), "postgres://kb:***@db/kb");
+        assert_eq!(
+            redact("postgres://kb:geheim@db/kb"),
+            "postgres://kb:***@db/kb"
+        );
         assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
     }
 }

@@ -34,7 +34,11 @@ pub struct NewOutgoing<'a> {
 }
 
 /// Queues a mail; returns its row id.
-pub async fn enqueue(conn: &mut AnyConnection, m: &NewOutgoing<'_>, now: Timestamp) -> anyhow::Result<i64> {
+pub async fn enqueue(
+    conn: &mut AnyConnection,
+    m: &NewOutgoing<'_>,
+    now: Timestamp,
+) -> anyhow::Result<i64> {
     let row = sqlx::query(
         "INSERT INTO outbox (complaint_id, kind, message_id, envelope_from, recipients, subject, \
          body, raw, auto_reply, status, attempts, next_attempt_at, created_at) \
@@ -56,7 +60,11 @@ pub async fn enqueue(conn: &mut AnyConnection, m: &NewOutgoing<'_>, now: Timesta
 }
 
 /// How many automatic replies went to `recipient` since `since` (for the rate limit).
-pub async fn auto_replies_since(conn: &mut AnyConnection, recipient: &str, since: Timestamp) -> anyhow::Result<i64> {
+pub async fn auto_replies_since(
+    conn: &mut AnyConnection,
+    recipient: &str,
+    since: Timestamp,
+) -> anyhow::Result<i64> {
     let row = sqlx::query(
         "SELECT COUNT(*) FROM outbox WHERE auto_reply = 1 AND recipients = $1 AND created_at >= $2",
     )
@@ -128,12 +136,20 @@ fn from_row(r: &AnyRow) -> anyhow::Result<Outgoing> {
 }
 
 /// Pending mail whose next attempt is due, oldest first.
-pub async fn due(conn: &mut AnyConnection, now: Timestamp, limit: i64) -> anyhow::Result<Vec<Outgoing>> {
+pub async fn due(
+    conn: &mut AnyConnection,
+    now: Timestamp,
+    limit: i64,
+) -> anyhow::Result<Vec<Outgoing>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
          ORDER BY next_attempt_at, id LIMIT $2"
     );
-    let rows = sqlx::query(&sql).bind(secs(now)).bind(limit).fetch_all(&mut *conn).await?;
+    let rows = sqlx::query(&sql)
+        .bind(secs(now))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -147,7 +163,10 @@ pub async fn next_due_at(conn: &mut AnyConnection) -> anyhow::Result<Option<Time
 
 /// Records that an attempt is about to be made (before the SMTP conversation starts).
 pub async fn count_attempt(conn: &mut AnyConnection, id: i64) -> anyhow::Result<()> {
-    sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE id = $1").bind(id).execute(&mut *conn).await?;
+    sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -162,7 +181,12 @@ pub async fn mark_sent(conn: &mut AnyConnection, id: i64, now: Timestamp) -> any
 }
 
 /// Schedules another attempt after a temporary failure.
-pub async fn mark_retry(conn: &mut AnyConnection, id: i64, next: Timestamp, error: &str) -> anyhow::Result<()> {
+pub async fn mark_retry(
+    conn: &mut AnyConnection,
+    id: i64,
+    next: Timestamp,
+    error: &str,
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3")
         .bind(secs(next))
         .bind(error)
@@ -183,12 +207,20 @@ pub async fn mark_failed(conn: &mut AnyConnection, id: i64, error: &str) -> anyh
 }
 
 /// Queued mail of one complaint (or every row when `complaint_id` is None), oldest first.
-pub async fn list(conn: &mut AnyConnection, complaint_id: Option<i64>, status: Option<&str>) -> anyhow::Result<Vec<Outgoing>> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    complaint_id: Option<i64>,
+    status: Option<&str>,
+) -> anyhow::Result<Vec<Outgoing>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM outbox WHERE ($1 IS NULL OR complaint_id = $1) \
          AND ($2 IS NULL OR status = $2) ORDER BY id"
     );
-    let rows = sqlx::query(&sql).bind(complaint_id).bind(status).fetch_all(&mut *conn).await?;
+    let rows = sqlx::query(&sql)
+        .bind(complaint_id)
+        .bind(status)
+        .fetch_all(&mut *conn)
+        .await?;
     rows.iter().map(from_row).collect()
 }
 

@@ -90,8 +90,13 @@ impl TestBot {
     pub async fn sqlite(extra_toml: &str) -> TestBot {
         let dir = tempfile::tempdir().expect("create a temporary folder");
         let toml = test_toml(&sqlite_url(dir.path()), extra_toml);
-        let bot = open(&toml, dir.path()).await;
-        TestBot { bot: bot.0, clock: bot.1, backend: Backend::Sqlite, _database: Database::Sqlite(dir) }
+        let (bot, clock) = open(&toml, dir.path()).await;
+        TestBot {
+            bot,
+            clock,
+            backend: Backend::Sqlite,
+            _database: Database::Sqlite(dir),
+        }
     }
 
     /// The bot on a new PostgreSQL database, dropped again when the `TestBot` is. `None`
@@ -102,7 +107,12 @@ impl TestBot {
         let dir = tempfile::tempdir().expect("create a temporary folder");
         let toml = test_toml(&db.url, extra_toml);
         let (bot, clock) = open(&toml, dir.path()).await;
-        Some(TestBot { bot, clock, backend: Backend::Postgres, _database: Database::Postgres(db) })
+        Some(TestBot {
+            bot,
+            clock,
+            backend: Backend::Postgres,
+            _database: Database::Postgres(db),
+        })
     }
 
     /// The bot on the given backend (see [`TestBot::postgres`] for `None`).
@@ -139,28 +149,40 @@ impl TestBot {
 
     /// How many complaints the register holds.
     pub async fn complaint_count(&self) -> i64 {
-        complaints::count(&mut *self.conn().await).await.expect("count complaints")
+        complaints::count(&mut *self.conn().await)
+            .await
+            .expect("count complaints")
     }
 
     /// Every outbox row, oldest first.
     pub async fn outbox(&self) -> Vec<outbox::Outgoing> {
-        outbox::list(&mut *self.conn().await, None, None).await.expect("list the outbox")
+        outbox::list(&mut *self.conn().await, None, None)
+            .await
+            .expect("list the outbox")
     }
 
     /// The acknowledgements in the outbox, oldest first.
     pub async fn acknowledgements(&self) -> Vec<outbox::Outgoing> {
-        self.outbox().await.into_iter().filter(|o| o.kind == "acknowledgement").collect()
+        self.outbox()
+            .await
+            .into_iter()
+            .filter(|o| o.kind == "acknowledgement")
+            .collect()
     }
 
     /// The timeline of a complaint.
     pub async fn timeline(&self, reference: Reference) -> Vec<events::Event> {
         let id = self.complaint(reference).await.id;
-        events::timeline(&mut *self.conn().await, id).await.expect("read the timeline")
+        events::timeline(&mut *self.conn().await, id)
+            .await
+            .expect("read the timeline")
     }
 
     /// Every open flag.
     pub async fn flags(&self) -> Vec<flags::Flag> {
-        flags::open(&mut *self.conn().await, None).await.expect("list the flags")
+        flags::open(&mut *self.conn().await, None)
+            .await
+            .expect("list the flags")
     }
 
     /// Every row of the `messages` table, oldest first.
@@ -188,22 +210,34 @@ impl TestBot {
 
     /// Every kept attachment: (message row id, file name, content type, bytes).
     pub async fn attachments(&self) -> Vec<(i64, String, String, Vec<u8>)> {
-        let rows = sqlx::query("SELECT message_pk, filename, content_type, data FROM attachments ORDER BY id")
-            .fetch_all(&mut *self.conn().await)
-            .await
-            .expect("read the attachments table");
-        rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect()
+        let rows = sqlx::query(
+            "SELECT message_pk, filename, content_type, data FROM attachments ORDER BY id",
+        )
+        .fetch_all(&mut *self.conn().await)
+        .await
+        .expect("read the attachments table");
+        rows.iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect()
     }
 
     async fn conn(&self) -> sqlx::pool::PoolConnection<sqlx::Any> {
-        self.bot.store.pool().acquire().await.expect("a database connection")
+        self.bot
+            .store
+            .pool()
+            .acquire()
+            .await
+            .expect("a database connection")
     }
 }
 
 async fn open(toml: &str, base: &Path) -> (Bot, ManualClock) {
-    let settings = Settings::from_toml(toml, base).unwrap_or_else(|p| panic!("test configuration invalid: {p:?}"));
+    let settings = Settings::from_toml(toml, base)
+        .unwrap_or_else(|p| panic!("test configuration invalid: {p:?}"));
     let clock = ManualClock::new(START.parse().expect("valid start time"));
-    let bot = Bot::open_with_clock(settings, Arc::new(clock.clone())).await.expect("open the bot");
+    let bot = Bot::open_with_clock(settings, Arc::new(clock.clone()))
+        .await
+        .expect("open the bot");
     (bot, clock)
 }
 
@@ -244,8 +278,8 @@ struct PostgresDatabase {
 
 impl PostgresDatabase {
     async fn create() -> Option<PostgresDatabase> {
-        let admin_url =
-            std::env::var("KLACHTENBOT_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_ADMIN_URL.into());
+        let admin_url = std::env::var("KLACHTENBOT_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| DEFAULT_POSTGRES_ADMIN_URL.into());
         let skip = std::env::var("KLACHTENBOT_SKIP_POSTGRES").is_ok_and(|v| v == "1");
         let mut admin = match connect_admin(&admin_url).await {
             Ok(c) => c,
@@ -259,7 +293,11 @@ impl PostgresDatabase {
                  another server, or set KLACHTENBOT_SKIP_POSTGRES=1 to skip the PostgreSQL variants."
             ),
         };
-        let name = format!("kb_test_{}_{:016x}", std::process::id(), rand::random::<u64>());
+        let name = format!(
+            "kb_test_{}_{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        );
         sqlx::query(&format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .await
@@ -269,7 +307,11 @@ impl PostgresDatabase {
             Some((server, _)) => format!("{server}/{name}"),
             None => panic!("{admin_url} has no database part"),
         };
-        Some(PostgresDatabase { admin_url, name, url })
+        Some(PostgresDatabase {
+            admin_url,
+            name,
+            url,
+        })
     }
 }
 
@@ -287,7 +329,10 @@ impl Drop for PostgresDatabase {
         // dropped from a thread with its own runtime. FORCE ends the bot's pool connections.
         let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
         let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
                 let mut admin = connect_admin(&admin_url).await.ok()?;
                 let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
@@ -298,7 +343,10 @@ impl Drop for PostgresDatabase {
         })
         .join();
         if !matches!(dropped, Ok(Some(_))) {
-            eprintln!("could not drop test database {} (best effort; drop it by hand)", self.name);
+            eprintln!(
+                "could not drop test database {} (best effort; drop it by hand)",
+                self.name
+            );
         }
     }
 }
@@ -361,10 +409,28 @@ impl TestMail {
 /// A Dutch date as a person writes it ("maandag 16 maart 2026"), in Amsterdam time: what the
 /// complainant must read in the acknowledgement.
 pub fn dutch_date(t: Timestamp) -> String {
-    const DAYS: [&str; 7] = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"];
+    const DAYS: [&str; 7] = [
+        "maandag",
+        "dinsdag",
+        "woensdag",
+        "donderdag",
+        "vrijdag",
+        "zaterdag",
+        "zondag",
+    ];
     const MONTHS: [&str; 12] = [
-        "januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-        "november", "december",
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
     ];
     let z = t.to_zoned(jiff::tz::TimeZone::get("Europe/Amsterdam").expect("tzdb has Amsterdam"));
     let day = DAYS[usize::try_from(z.weekday().to_monday_zero_offset()).expect("0..7")];
@@ -377,7 +443,9 @@ pub fn eml_files(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(d) = todo.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
