@@ -9,8 +9,12 @@ use crate::store::complaints::{self, ListFilter};
 use crate::store::{cursors, events, flags, messages, outbox};
 
 /// What `list` shows.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ListWhat {
+    /// Only overdue open complaints.
+    pub overdue: bool,
+    /// Only open complaints with a deadline within this duration.
+    pub due_within: Option<String>,
     /// Only open complaints.
     pub open: bool,
     /// Only this status.

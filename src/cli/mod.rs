@@ -4,6 +4,7 @@
 
 mod ingest;
 mod inspect;
+pub mod report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -69,6 +70,12 @@ pub enum Command {
         /// Show the outbox instead (pending and failed mail first).
         #[arg(long, conflicts_with_all = ["open", "status"])]
         outbox: bool,
+        /// Only open complaints with a deadline that has passed.
+        #[arg(long, conflicts_with_all = ["flagged", "outbox"])]
+        overdue: bool,
+        /// Only open complaints with a deadline within this time, e.g. "7d" or "5wd".
+        #[arg(long, value_name = "DURATION", conflicts_with_all = ["flagged", "outbox"])]
+        due_within: Option<String>,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -93,6 +100,9 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// The periodic report for management: totals, breakdowns, lead times, deadlines met,
+    /// root causes, recommendations and measures, compared with the previous period.
+    Report(report::ReportArgs),
     /// Local demo: real Dovecot and Postfix in a temporary folder, the bot on SQLite,
     /// sample complaints delivered; runs until Ctrl-C.
     Demo,
@@ -133,6 +143,8 @@ pub async fn dispatch(command: &Command, settings: Settings) -> anyhow::Result<E
             status,
             flagged,
             outbox,
+            overdue,
+            due_within,
             json,
         } => {
             let bot = crate::app::Bot::open(settings).await?;
@@ -141,6 +153,8 @@ pub async fn dispatch(command: &Command, settings: Settings) -> anyhow::Result<E
                 status: *status,
                 flagged: *flagged,
                 outbox: *outbox,
+                overdue: *overdue,
+                due_within: due_within.clone(),
             };
             inspect::list(&bot, what, *json).await?
         }
@@ -152,6 +166,7 @@ pub async fn dispatch(command: &Command, settings: Settings) -> anyhow::Result<E
             let bot = crate::app::Bot::open(settings).await?;
             inspect::status(&bot, *json).await?
         }
+        Command::Report(args) => report::run(settings, args).await?,
         Command::Config {
             action: ConfigAction::Check,
         } => {

@@ -150,6 +150,19 @@ pub struct Limits {
     pub auto_replies_per_sender: RateLimit,
 }
 
+/// How commands from officers and staff are checked (a sender address is easy to forge).
+#[derive(Debug, Clone, Default)]
+pub struct AuthSettings {
+    /// The authserv-id our own receiving server writes in `Authentication-Results`
+    /// (RFC 8601); results from any other id are ignored.
+    pub authserv_id: Option<String>,
+    /// Commands need a DKIM or DMARC pass for the sender's domain (or a signed token of one
+    /// of our mails in the reply); when off, the configured address alone counts.
+    pub require_authentication: bool,
+    /// Key of the HMAC token in our Message-IDs; none disables tokens.
+    pub token_secret: Option<Secret>,
+}
+
 /// Validated settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -175,6 +188,8 @@ pub struct Settings {
     pub log_level: String,
     /// Directory overriding the built-in mail templates.
     pub templates_dir: Option<PathBuf>,
+    /// Command authentication.
+    pub auth: AuthSettings,
 }
 
 /// One thing wrong with the configuration.

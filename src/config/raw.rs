@@ -17,6 +17,7 @@ pub struct RawConfig {
     pub limits: Option<RawLimits>,
     pub logging: Option<RawLogging>,
     pub templates: Option<RawTemplates>,
+    pub auth: Option<RawAuth>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -107,4 +108,13 @@ pub struct RawLogging {
 #[serde(deny_unknown_fields)]
 pub struct RawTemplates {
     pub dir: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    pub authserv_id: Option<String>,
+    pub require_authentication: Option<bool>,
+    pub token_secret_env: Option<String>,
+    pub token_secret_file: Option<String>,
 }

@@ -259,6 +259,7 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
         check.problem("database.url", "must start with sqlite:// or postgres://");
     }
     let templates_dir = raw.templates.and_then(|t| t.dir).map(|d| check.path(&d));
+    let auth = auth(raw.auth.unwrap_or_default(), check);
 
     Some(Settings {
         organisation,
@@ -276,7 +277,52 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
         log_format,
         log_level: logging.level.unwrap_or_else(|| "info".into()),
         templates_dir,
+        auth,
     })
+}
+
+fn auth(a: super::raw::RawAuth, check: &mut Check) -> super::AuthSettings {
+    let require = a.require_authentication.unwrap_or(false);
+    if require && a.authserv_id.is_none() {
+        check.problem(
+            "auth.authserv_id",
+            "require_authentication needs the authserv-id of our receiving server",
+        );
+    }
+    let token_secret = match (a.token_secret_env, a.token_secret_file) {
+        (Some(_), Some(_)) => {
+            check.problem("auth.token_secret_env", "give token_secret_env or token_secret_file, not both");
+            None
+        }
+        (Some(var), None) => match std::env::var(&var) {
+            Ok(v) if v.len() >= 16 => Some(Secret::new(v)),
+            Ok(_) => {
+                check.problem("auth.token_secret_env", format!("{var} must hold at least 16 characters"));
+                None
+            }
+            Err(_) => {
+                check.problem("auth.token_secret_env", format!("environment variable {var} is not set"));
+                None
+            }
+        },
+        (None, Some(file)) => match std::fs::read_to_string(check.path(&file)) {
+            Ok(v) if v.trim().len() >= 16 => Some(Secret::new(v.trim())),
+            Ok(_) => {
+                check.problem("auth.token_secret_file", format!("{file} must hold at least 16 characters"));
+                None
+            }
+            Err(e) => {
+                check.problem("auth.token_secret_file", format!("cannot read {file}: {e}"));
+                None
+            }
+        },
+        (None, None) => None,
+    };
+    super::AuthSettings {
+        authserv_id: a.authserv_id.map(|s| s.trim().to_ascii_lowercase()),
+        require_authentication: require,
+        token_secret,
+    }
 }
 
 fn addresses(check: &mut Check, key: &str, list: Option<Vec<String>>) -> Vec<EmailAddress> {

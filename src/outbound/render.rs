@@ -13,41 +13,8 @@ use tera::Tera;
 
 use crate::config::Language;
 
-/// The built-in templates, by name. Listed by hand so a missing file fails the build.
-const BUILT_IN: &[(&str, &str)] = &[
-    (
-        "nl/acknowledgement.subject.tera",
-        include_str!("../../templates/nl/acknowledgement.subject.tera"),
-    ),
-    (
-        "nl/acknowledgement.txt.tera",
-        include_str!("../../templates/nl/acknowledgement.txt.tera"),
-    ),
-    (
-        "en/acknowledgement.subject.tera",
-        include_str!("../../templates/en/acknowledgement.subject.tera"),
-    ),
-    (
-        "en/acknowledgement.txt.tera",
-        include_str!("../../templates/en/acknowledgement.txt.tera"),
-    ),
-    (
-        "nl/officer_notice.subject.tera",
-        include_str!("../../templates/nl/officer_notice.subject.tera"),
-    ),
-    (
-        "nl/officer_notice.txt.tera",
-        include_str!("../../templates/nl/officer_notice.txt.tera"),
-    ),
-    (
-        "en/officer_notice.subject.tera",
-        include_str!("../../templates/en/officer_notice.subject.tera"),
-    ),
-    (
-        "en/officer_notice.txt.tera",
-        include_str!("../../templates/en/officer_notice.txt.tera"),
-    ),
-];
+// The built-in templates: every file under templates/<lang>/, embedded by build.rs.
+include!(concat!(env!("OUT_DIR"), "/templates.rs"));
 
 /// A rendered mail text.
 #[derive(Debug, Clone, PartialEq, Eq)]
