@@ -10,13 +10,17 @@
 //! - [`procedure`]: the complaints procedure as a pure state machine: event in, new complaint
 //!   and effects out.
 //! - [`clock`]: the `Clock` seam (system clock, hand-moved test clock).
+//! - [`auth`]: is a command's sender who it says (Authentication-Results, signed reply tokens).
+//! - [`commands`]: the mail commands' table (Dutch words, English aliases) and subject parser.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod auth;
 pub mod calendar;
 pub mod cli;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod demo;

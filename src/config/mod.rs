@@ -163,6 +163,51 @@ pub struct AuthSettings {
     pub token_secret: Option<Secret>,
 }
 
+/// When the scheduler reminds whom of what (`[reminders]`); see [`crate::scheduler`].
+///
+/// Every span is a deadline form: elapsed time ("20s", "3d") or working days ("3wd").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderPolicy {
+    /// Whether reminders are planned and sent at all.
+    pub enabled: bool,
+    /// The officer is reminded of an acknowledgement not sent (no e-mail address) this long
+    /// before the acknowledge deadline.
+    pub acknowledge_before: DeadlineSpan,
+    /// The officer is reminded of an explanation not sent this long before its deadline.
+    pub explain_before: DeadlineSpan,
+    /// The notice on the day the explanation deadline passes also goes to management.
+    pub explain_overdue_to_management: bool,
+    /// The assignee is reminded this long before the solve deadline.
+    pub solve_before: DeadlineSpan,
+    /// While the solve deadline stays passed, the overdue notice repeats at this interval;
+    /// also how long any overdue notice stays worth sending late (after a stop).
+    pub overdue_repeat: DeadlineSpan,
+    /// How long a proposed solution may wait for the complainant's verdict before the
+    /// officer is asked to follow up.
+    pub verdict_wait: DeadlineSpan,
+    /// A complaint without an assignee this long after it was received is brought to the
+    /// officer.
+    pub unassigned_after: DeadlineSpan,
+    /// The solve clock stops while the complaint waits on the complainant's verdict: the
+    /// solve deadline moves by the time waited when handling resumes.
+    pub pause_while_waiting: bool,
+}
+
+/// The daily overview to the officers and the weekly one to management (`[digest]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestSettings {
+    /// Whether the officers get the daily digest (working days only).
+    pub daily: bool,
+    /// Local time of the digests, in the organisation's time zone.
+    pub time: jiff::civil::Time,
+    /// No digest when there is nothing to say.
+    pub skip_empty: bool,
+    /// Whether management gets a weekly summary.
+    pub weekly_management: bool,
+    /// The day of the weekly summary (the first working day from it, within its week).
+    pub weekly_day: jiff::civil::Weekday,
+}
+
 /// Validated settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -190,6 +235,10 @@ pub struct Settings {
     pub templates_dir: Option<PathBuf>,
     /// Command authentication.
     pub auth: AuthSettings,
+    /// Reminders before and after deadlines.
+    pub reminders: ReminderPolicy,
+    /// Digests.
+    pub digest: DigestSettings,
 }
 
 /// One thing wrong with the configuration.

@@ -18,6 +18,8 @@ pub struct RawConfig {
     pub logging: Option<RawLogging>,
     pub templates: Option<RawTemplates>,
     pub auth: Option<RawAuth>,
+    pub reminders: Option<RawReminders>,
+    pub digest: Option<RawDigest>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,4 +119,28 @@ pub struct RawAuth {
     pub require_authentication: Option<bool>,
     pub token_secret_env: Option<String>,
     pub token_secret_file: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReminders {
+    pub enabled: Option<bool>,
+    pub acknowledge_before: Option<String>,
+    pub explain_before: Option<String>,
+    pub explain_overdue_to_management: Option<bool>,
+    pub solve_before: Option<String>,
+    pub overdue_repeat: Option<String>,
+    pub verdict_wait: Option<String>,
+    pub unassigned_after: Option<String>,
+    pub pause_while_waiting: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDigest {
+    pub daily: Option<bool>,
+    pub time: Option<String>,
+    pub skip_empty: Option<bool>,
+    pub weekly_management: Option<bool>,
+    pub weekly_day: Option<String>,
 }

@@ -260,6 +260,8 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
     }
     let templates_dir = raw.templates.and_then(|t| t.dir).map(|d| check.path(&d));
     let auth = auth(raw.auth.unwrap_or_default(), check);
+    let reminders = reminders(raw.reminders.unwrap_or_default(), check);
+    let digest = digest(raw.digest.unwrap_or_default(), check);
 
     Some(Settings {
         organisation,
@@ -278,7 +280,80 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
         log_level: logging.level.unwrap_or_else(|| "info".into()),
         templates_dir,
         auth,
+        reminders,
+        digest,
     })
+}
+
+fn reminders(r: super::raw::RawReminders, check: &mut Check) -> super::ReminderPolicy {
+    // Zero would plan a reminder at its own deadline (never sent) or repeat without end.
+    let mut span = |key: &str, v: Option<String>, default: &str| {
+        let text = v.unwrap_or_else(|| default.into());
+        let parsed = parse_deadline(&text).and_then(|span| match span {
+            DeadlineSpan::WorkingDays(0) => Err(format!("'{text}' must be at least 1wd")),
+            DeadlineSpan::Calendar(d) if d.is_zero() => {
+                Err(format!("'{text}' must be longer than zero"))
+            }
+            other => Ok(other),
+        });
+        check.or(
+            &format!("reminders.{key}"),
+            parsed,
+            DeadlineSpan::WorkingDays(1),
+        )
+    };
+    super::ReminderPolicy {
+        enabled: r.enabled.unwrap_or(true),
+        acknowledge_before: span("acknowledge_before", r.acknowledge_before, "2wd"),
+        explain_before: span("explain_before", r.explain_before, "3wd"),
+        explain_overdue_to_management: r.explain_overdue_to_management.unwrap_or(false),
+        solve_before: span("solve_before", r.solve_before, "5wd"),
+        overdue_repeat: span("overdue_repeat", r.overdue_repeat, "5wd"),
+        verdict_wait: span("verdict_wait", r.verdict_wait, "10wd"),
+        unassigned_after: span("unassigned_after", r.unassigned_after, "2wd"),
+        pause_while_waiting: r.pause_while_waiting.unwrap_or(false),
+    }
+}
+
+fn digest(d: super::raw::RawDigest, check: &mut Check) -> super::DigestSettings {
+    let time_text = d.time.unwrap_or_else(|| "08:00".into());
+    let time = check.or(
+        "digest.time",
+        time_text
+            .trim()
+            .parse::<jiff::civil::Time>()
+            .map_err(|_| format!("'{time_text}' is not a local time (e.g. \"08:00\")")),
+        jiff::civil::Time::constant(8, 0, 0, 0),
+    );
+    let day_text = d.weekly_day.unwrap_or_else(|| "monday".into());
+    let weekly_day = check.or(
+        "digest.weekly_day",
+        parse_weekday(&day_text),
+        jiff::civil::Weekday::Monday,
+    );
+    super::DigestSettings {
+        daily: d.daily.unwrap_or(true),
+        time,
+        skip_empty: d.skip_empty.unwrap_or(true),
+        weekly_management: d.weekly_management.unwrap_or(false),
+        weekly_day,
+    }
+}
+
+/// A weekday in English or Dutch ("monday", "maandag"), case-insensitive.
+fn parse_weekday(s: &str) -> Result<jiff::civil::Weekday, String> {
+    use jiff::civil::Weekday::*;
+    let day = match s.trim().to_ascii_lowercase().as_str() {
+        "monday" | "maandag" => Monday,
+        "tuesday" | "dinsdag" => Tuesday,
+        "wednesday" | "woensdag" => Wednesday,
+        "thursday" | "donderdag" => Thursday,
+        "friday" | "vrijdag" => Friday,
+        "saturday" | "zaterdag" => Saturday,
+        "sunday" | "zondag" => Sunday,
+        _ => return Err(format!("'{s}' is not a day of the week (e.g. \"monday\")")),
+    };
+    Ok(day)
 }
 
 fn auth(a: super::raw::RawAuth, check: &mut Check) -> super::AuthSettings {
@@ -291,24 +366,36 @@ fn auth(a: super::raw::RawAuth, check: &mut Check) -> super::AuthSettings {
     }
     let token_secret = match (a.token_secret_env, a.token_secret_file) {
         (Some(_), Some(_)) => {
-            check.problem("auth.token_secret_env", "give token_secret_env or token_secret_file, not both");
+            check.problem(
+                "auth.token_secret_env",
+                "give token_secret_env or token_secret_file, not both",
+            );
             None
         }
         (Some(var), None) => match std::env::var(&var) {
             Ok(v) if v.len() >= 16 => Some(Secret::new(v)),
             Ok(_) => {
-                check.problem("auth.token_secret_env", format!("{var} must hold at least 16 characters"));
+                check.problem(
+                    "auth.token_secret_env",
+                    format!("{var} must hold at least 16 characters"),
+                );
                 None
             }
             Err(_) => {
-                check.problem("auth.token_secret_env", format!("environment variable {var} is not set"));
+                check.problem(
+                    "auth.token_secret_env",
+                    format!("environment variable {var} is not set"),
+                );
                 None
             }
         },
         (None, Some(file)) => match std::fs::read_to_string(check.path(&file)) {
             Ok(v) if v.trim().len() >= 16 => Some(Secret::new(v.trim())),
             Ok(_) => {
-                check.problem("auth.token_secret_file", format!("{file} must hold at least 16 characters"));
+                check.problem(
+                    "auth.token_secret_file",
+                    format!("{file} must hold at least 16 characters"),
+                );
                 None
             }
             Err(e) => {

@@ -4,15 +4,19 @@ use jiff::Timestamp;
 use sqlx::AnyConnection;
 
 use super::classify::{self, Automated};
+use super::command::{self, Role};
+use super::effects::{self, Thread};
 use super::parse::{InboundMail, Mailbox};
 use super::process::Outcome;
+use super::staff;
 use super::strip;
 use crate::app::Bot;
+use crate::commands;
 use crate::domain::{
     Channel, Complainant, Complaint, CustomerType, EmailAddress, MessageId, Origin, Reference,
 };
-use crate::outbound::queue::{self, BOT, Outgoing, notify_officers};
-use crate::procedure::{self, DeadlineTimes, Effect, Event, NewComplaint};
+use crate::outbound::queue::{self, Outgoing, notify_officers};
+use crate::procedure::{self, DeadlineTimes, Event, NewComplaint};
 use crate::store::complaints::{self, StoredComplaint};
 use crate::store::{events, flags, messages};
 
@@ -73,6 +77,16 @@ pub(super) async fn interpret(
         )
         .await;
     };
+    // Commands, notes and forwards come only from people who may give them; anyone else's
+    // `#words` are plain text of their mail.
+    let role = Role::of(bot, &from.address, existing.as_ref().map(|c| &c.complaint));
+    if role.may_command() {
+        let parsed = commands::parse_subject(&mail.subject);
+        let forward = role.staff && existing.is_none() && staff::looks_forwarded(mail);
+        if parsed.any() || forward {
+            return command::handle(bot, conn, id, mail, &from, parsed, existing, now).await;
+        }
+    }
     match existing {
         Some(found) => follow_up(bot, conn, id, mail, &from, found, now).await,
         None => register(bot, conn, id, mail, &from, now).await,
@@ -264,20 +278,9 @@ async fn follow_up(
         Some(id),
     )
     .await?;
-    // The officer decides what a mail on a closed complaint means (reopen or not), and
-    // records the verdict on a proposed solution; both need a person to look.
-    let attention = match c.status {
-        crate::domain::Status::Closed => Some(format!(
-            "{} wrote on closed complaint {}",
-            from.address, c.reference
-        )),
-        crate::domain::Status::AwaitingVerdict => Some(format!(
-            "{} replied while {} waits for a verdict on the proposed solution",
-            from.address, c.reference
-        )),
-        _ => None,
-    };
-    if let Some(reason) = attention {
+    // The officer decides what a mail on a closed complaint means (reopen or not).
+    if c.status == crate::domain::Status::Closed {
+        let reason = format!("{} wrote on closed complaint {}", from.address, c.reference);
         flags::raise(
             conn,
             Some(id),
@@ -288,7 +291,36 @@ async fn follow_up(
         )
         .await?;
         let text = format!("{reason}.\n\nTheir words:\n\n{text}");
-        notify_officers(bot, conn, scope, "Reactie op klacht", &text, now).await?;
+        notify_officers(bot, conn, scope, "Reactie op gesloten klacht", &text, now).await?;
+    }
+    // Step 8: the complainant's answer to a proposed solution goes to the officer and the
+    // assignee, with the commands that record the verdict.
+    if c.status == crate::domain::Status::AwaitingVerdict
+        && c.complainant.email.as_ref() == Some(&from.address)
+    {
+        let mut ctx = effects::context(bot, c);
+        ctx.insert("text", &text);
+        let to: Vec<EmailAddress> = bot
+            .settings
+            .people
+            .officers
+            .iter()
+            .chain(&c.assignee)
+            .cloned()
+            .collect();
+        if !to.is_empty() {
+            let out = Outgoing {
+                complaint: scope,
+                kind: "verdict_reply",
+                context: ctx,
+                to,
+                in_reply_to: None,
+                references: Vec::new(),
+                auto_reply: false,
+                null_sender: true,
+            };
+            queue::enqueue(bot, conn, out, now).await?;
+        }
     }
     Ok(Outcome::FollowUp(c.reference))
 }
@@ -360,12 +392,22 @@ async fn register(
         Some(id),
     )
     .await?;
-    let mut complaint = complaint;
-    for effect in effects {
-        if effect == Effect::SendAcknowledgement {
-            complaint = acknowledge(bot, conn, cid, complaint, mail, now).await?;
-        }
-    }
+    let references: Vec<MessageId> = mail.references.clone();
+    let thread = Thread {
+        in_reply_to: mail.message_id.as_ref(),
+        references: &references,
+    };
+    let (complaint, _) = effects::carry_out(
+        bot,
+        conn,
+        cid,
+        complaint,
+        &effects,
+        from.address.as_ref(),
+        thread,
+        now,
+    )
+    .await?;
     complaints::update(conn, cid, &complaint, now).await?;
     Ok(Outcome::Registered(reference))
 }
@@ -380,60 +422,7 @@ pub(crate) fn deadlines(bot: &Bot, at: Timestamp) -> DeadlineTimes {
     }
 }
 
-/// Queues the acknowledgement unless the per-sender limit is reached.
-async fn acknowledge(
-    bot: &Bot,
-    conn: &mut AnyConnection,
-    cid: i64,
-    complaint: Complaint,
-    mail: &InboundMail,
-    now: Timestamp,
-) -> anyhow::Result<Complaint> {
-    let Some(to) = complaint.complainant.email.clone() else {
-        return Ok(complaint);
-    };
-    let limit = bot.settings.limits.auto_replies_per_sender;
-    let since = now
-        .checked_sub(limit.window)
-        .unwrap_or(Timestamp::UNIX_EPOCH);
-    let sent = crate::store::outbox::auto_replies_since(conn, to.as_ref(), since).await?;
-    if sent >= i64::from(limit.count) {
-        let detail = format!(
-            "no acknowledgement: {to} already got {sent} automatic replies within the limit"
-        );
-        timeline(conn, cid, now, BOT, "suppressed", &detail, None).await?;
-        return Ok(complaint);
-    }
-    let mut context = tera::Context::new();
-    context.insert("subject", &complaint.subject);
-    context.insert("name", &complaint.complainant.name);
-    context.insert("received", &bot.renderer.date(complaint.received_at));
-    context.insert(
-        "explain_by",
-        &bot.renderer.date(complaint.deadlines.explain_by),
-    );
-    let references: Vec<MessageId> = mail
-        .references
-        .iter()
-        .chain(&mail.message_id)
-        .cloned()
-        .collect();
-    let outgoing = Outgoing {
-        complaint: Some((cid, complaint.reference)),
-        kind: "acknowledgement",
-        context,
-        to: vec![to],
-        in_reply_to: mail.message_id.as_ref(),
-        references,
-        auto_reply: true,
-        null_sender: false,
-    };
-    queue::enqueue(bot, conn, outgoing, now).await?;
-    let (acknowledged, _) = procedure::apply(&complaint, &Event::Acknowledged, now)?;
-    Ok(acknowledged)
-}
-
-async fn keep_attachments(
+pub(super) async fn keep_attachments(
     conn: &mut AnyConnection,
     id: i64,
     mail: &InboundMail,
@@ -480,7 +469,7 @@ async fn flag(
     })
 }
 
-async fn record(
+pub(super) async fn record(
     conn: &mut AnyConnection,
     id: i64,
     mail: &InboundMail,
@@ -502,7 +491,7 @@ async fn record(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn timeline(
+pub(super) async fn timeline(
     conn: &mut AnyConnection,
     complaint_id: i64,
     at: Timestamp,
@@ -524,6 +513,31 @@ async fn timeline(
         },
     )
     .await
+}
+
+/// Records the message and raises a flag, without a notice (the caller sends its own).
+pub(super) async fn flag_only(
+    conn: &mut AnyConnection,
+    id: i64,
+    mail: &InboundMail,
+    complaint: Option<&StoredComplaint>,
+    kind: &str,
+    reason: &str,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let cid = complaint.map(|c| c.id);
+    record(
+        conn,
+        id,
+        mail,
+        kind,
+        &format!("flagged: {reason}"),
+        cid,
+        None,
+    )
+    .await?;
+    flags::raise(conn, Some(id), cid, kind, reason, now).await?;
+    Ok(())
 }
 
 /// The first 300 characters of a text, for the timeline.

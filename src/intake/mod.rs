@@ -6,12 +6,19 @@
 //! - [`strip`]: the new text of a reply (quotes and signatures removed), subject prefixes.
 //! - [`forward`]: who really wrote an inline-forwarded mail.
 //! - `process` and `interpret`: the transactions and the decisions that need the register.
+//! - `command`: command mails (authenticate, who may, all or nothing, answer the sender).
+//! - `staff`: phone notes, letters and forwards sent in by staff.
+//! - `effects`: the procedure's effects turned into outbox mail.
 
 pub mod classify;
+mod command;
+mod effects;
 pub mod forward;
 mod interpret;
 pub mod parse;
+pub mod phone;
 mod process;
+mod staff;
 pub mod strip;
 
 pub use process::{IntakeError, Outcome, Source, dedupe_key, process};

@@ -70,6 +70,15 @@ pub enum Outcome {
     },
     /// Seen before; nothing changed.
     Duplicate,
+    /// A command mail: applied, or refused with the reasons (the sender got an answer).
+    Commanded {
+        /// The complaint concerned, if any.
+        reference: Option<Reference>,
+        /// Whether the commands were applied.
+        applied: bool,
+        /// What happened, in short.
+        summary: String,
+    },
     /// Stored and flagged for the officer, with the reason.
     Flagged {
         /// Why.
@@ -84,9 +93,9 @@ impl Outcome {
     pub fn reference(&self) -> Option<Reference> {
         match self {
             Outcome::Registered(r) | Outcome::FollowUp(r) => Some(*r),
-            Outcome::Suppressed { reference, .. } | Outcome::Flagged { reference, .. } => {
-                *reference
-            }
+            Outcome::Suppressed { reference, .. }
+            | Outcome::Flagged { reference, .. }
+            | Outcome::Commanded { reference, .. } => *reference,
             Outcome::Duplicate => None,
         }
     }
@@ -102,6 +111,18 @@ impl fmt::Display for Outcome {
                 write!(f, "suppressed: {reason}{}", on(reference))
             }
             Outcome::Duplicate => f.write_str("duplicate"),
+            Outcome::Commanded {
+                reference,
+                applied,
+                summary,
+            } => {
+                let verb = if *applied {
+                    "command applied"
+                } else {
+                    "command refused"
+                };
+                write!(f, "{verb}{}: {summary}", on(reference))
+            }
             Outcome::Flagged { reason, reference } => {
                 write!(f, "flagged: {reason}{}", on(reference))
             }

@@ -26,17 +26,37 @@ pub struct Draft<'a> {
     pub auto_reply: bool,
 }
 
-/// A new Message-ID on our mail domain: `kb.<reference>.<random>@<domain>`. The reference in
-/// the id lets a reply that lost its subject still find its complaint.
-pub fn new_message_id(reference: Option<Reference>, domain: &str) -> MessageId {
-    let random: u64 = rand::rng().random();
+/// A new Message-ID on our mail domain: `kb.<reference>.<random>.<token>@<domain>`. The
+/// reference in the id lets a reply that lost its subject still find its complaint.
+///
+/// The token ([`crate::auth::token_proves`]) is the first 16 hex digits of
+/// HMAC-SHA256(secret, "REF\nrecipient\nrandom"): a reply that carries it proves its sender
+/// received this mail. It is added only when a reference, a single recipient and a non-empty
+/// secret are given; otherwise the id is `kb.<reference>.<random>@<domain>` (or
+/// `kb.<random>@<domain>` without a reference).
+pub fn new_message_id(
+    reference: Option<Reference>,
+    recipient: Option<&EmailAddress>,
+    domain: &str,
+    secret: Option<&[u8]>,
+) -> MessageId {
+    let n: u64 = rand::rng().random();
+    let random = format!("{n:016x}");
     let text = match reference {
-        Some(r) => format!("kb.{r}.{random:016x}@{domain}"),
-        None => format!("kb.{random:016x}@{domain}"),
+        Some(r) => {
+            let token = recipient
+                .zip(secret)
+                .and_then(|(to, key)| crate::auth::message_token(key, r, to, &random));
+            match token {
+                Some(token) => format!("kb.{r}.{random}.{token}@{domain}"),
+                None => format!("kb.{r}.{random}@{domain}"),
+            }
+        }
+        None => format!("kb.{random}@{domain}"),
     };
     // The parts are all header-safe, so parsing cannot fail; fall back to a fixed-shape id
     // rather than panic if the configured domain were odd.
-    MessageId::parse(&text).unwrap_or_else(|_| fallback_id(random))
+    MessageId::parse(&text).unwrap_or_else(|_| fallback_id(n))
 }
 
 fn fallback_id(random: u64) -> MessageId {
@@ -99,7 +119,7 @@ mod tests {
         let from = EmailAddress::parse("klantenservice@concreet.nl").unwrap();
         let to = vec![EmailAddress::parse("klaas@klant.nl").unwrap()];
         let parent = MessageId::parse("<abc@klant.nl>").unwrap();
-        let id = new_message_id(Reference::new(2026, 42).ok(), "concreet.nl");
+        let id = new_message_id(Reference::new(2026, 42).ok(), None, "concreet.nl", None);
         assert!(id.as_ref().starts_with("kb.KL-2026-0042."));
         let draft = Draft {
             from: ("Klantenservice Concreet", &from),
@@ -127,5 +147,41 @@ mod tests {
             Some("all")
         );
         assert!(parsed.text.contains("Ontvangen."));
+    }
+
+    #[test]
+    fn a_mail_to_one_recipient_with_a_secret_carries_a_token_that_proves_the_recipient() {
+        let r = Reference::new(2026, 42).unwrap();
+        let to = EmailAddress::parse("Jan@Concreet.nl").unwrap();
+        let secret = b"0123456789abcdef-test-secret";
+        let id = new_message_id(Some(r), Some(&to), "bot.concreet.nl", Some(secret));
+        let (local, domain) = id.as_ref().rsplit_once('@').unwrap();
+        assert_eq!(domain, "bot.concreet.nl");
+        let parts: Vec<&str> = local.split('.').collect();
+        assert_eq!(parts.len(), 4, "{id}");
+        assert_eq!(&parts[..2], ["kb", "KL-2026-0042"]);
+        assert!(parts[2..].iter().all(|p| p.len() == 16));
+        assert!(crate::auth::token_proves(
+            &[id],
+            r,
+            &to,
+            "bot.concreet.nl",
+            secret
+        ));
+    }
+
+    #[test]
+    fn without_a_secret_recipient_or_reference_the_id_has_the_old_form() {
+        let r = Reference::new(2026, 42).ok();
+        let to = EmailAddress::parse("jan@concreet.nl").unwrap();
+        let secret: &[u8] = b"0123456789abcdef";
+        let dots = |id: MessageId| id.as_ref().split('@').next().unwrap().matches('.').count();
+        assert_eq!(dots(new_message_id(r, Some(&to), "c.nl", None)), 2);
+        assert_eq!(dots(new_message_id(r, Some(&to), "c.nl", Some(b""))), 2);
+        assert_eq!(dots(new_message_id(r, None, "c.nl", Some(secret))), 2);
+        assert_eq!(
+            dots(new_message_id(None, Some(&to), "c.nl", Some(secret))),
+            1
+        );
     }
 }

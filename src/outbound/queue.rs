@@ -51,7 +51,16 @@ pub async fn enqueue(
     let text = bot.renderer.render(mail.kind, &context)?;
     let message_id = new_message_id(
         mail.complaint.map(|(_, r)| r),
+        match mail.to.as_slice() {
+            [only] => Some(only),
+            _ => None,
+        },
         &settings.organisation.mail_domain,
+        settings
+            .auth
+            .token_secret
+            .as_ref()
+            .map(|s| s.expose().as_bytes()),
     );
     let from_name = settings.organisation.name.as_str();
     let draft = Draft {

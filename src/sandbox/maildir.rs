@@ -12,17 +12,18 @@ use super::layout::Layout;
 const SCAN_ATTEMPTS: usize = 5;
 
 /// The Maildir++ directory of `folder`: INBOX is the Maildir root, `Processed` is
-/// `.Processed`, and `A/B` or `A.B` is `.A.B` (Dovecot's maildir separator is `.`).
-/// ASCII names only (others are stored in modified UTF-7).
+/// `.Processed`, and the subfolder `A.B` is `.A.B` (the IMAP hierarchy separator of a
+/// default Dovecot maildir namespace is `.`). ASCII names only (others are stored in
+/// modified UTF-7); `/` is refused because it cannot be part of a Maildir++ name.
 pub(crate) fn folder_dir(maildir: &Path, folder: &str) -> Result<PathBuf> {
     if folder.eq_ignore_ascii_case("INBOX") {
         return Ok(maildir.to_path_buf());
     }
-    let name = folder.replace('/', ".");
-    if name.is_empty() || name.starts_with('.') || name.contains("..") || !name.is_ascii() {
+    let bad = folder.is_empty() || folder.starts_with('.') || folder.ends_with('.');
+    if bad || folder.contains("..") || folder.contains('/') || !folder.is_ascii() {
         bail!("unsupported folder name {folder:?}");
     }
-    Ok(maildir.join(format!(".{name}")))
+    Ok(maildir.join(format!(".{folder}")))
 }
 
 /// Whether the folder's directory exists yet.
@@ -107,7 +108,8 @@ mod tests {
             folder_dir(root, "Processed").unwrap(),
             Path::new("/m/.Processed")
         );
-        assert_eq!(folder_dir(root, "A/B").unwrap(), Path::new("/m/.A.B"));
+        assert_eq!(folder_dir(root, "A.B").unwrap(), Path::new("/m/.A.B"));
+        assert!(folder_dir(root, "A/B").is_err());
         assert!(folder_dir(root, "../x").is_err());
         assert!(folder_dir(root, "").is_err());
     }

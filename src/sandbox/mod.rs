@@ -4,26 +4,31 @@
 //!
 //! Needs root (Postfix's master only runs as root) and the Debian packages that
 //! `scripts/ensure-mailservers.sh` installs. The checked facts behind every setting are in
-//! shared/MAILSERVER.md; comments cite its sections.
+//! shared/MAILSERVER.md; comments cite its sections. Sandboxes run side by side (parallel
+//! tests): each has its own dir, ports (claimed machine-wide) and process groups.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
+//! use std::time::Duration;
 //! use klachtenbot::sandbox::{MailSandbox, SandboxConfig};
+//!
+//! const SERVICE: &str = "klantenservice@concreet.test";
 //! let sandbox = MailSandbox::start(SandboxConfig {
-//!     users: vec!["klantenservice@concreet.test".into(), "klant@klant.test".into()],
+//!     users: vec![SERVICE.into(), "klant@klant.test".into()],
 //!     ..SandboxConfig::default()
 //! })
 //! .await?;
-//! sandbox.deliver("klant@klant.test", &["klantenservice@concreet.test"], b"Subject: hoi\r\n\r\nhoi\r\n").await?;
-//! let inbox = sandbox
-//!     .wait_for("klantenservice@concreet.test", "INBOX", std::time::Duration::from_secs(5), |m| m.len() == 1)
-//!     .await?;
+//! let raw = b"Subject: Klacht\r\n\r\nHet pakket kwam niet.\r\n";
+//! sandbox.deliver("klant@klant.test", &[SERVICE], raw).await?;
+//! let inbox = sandbox.wait_for(SERVICE, "INBOX", Duration::from_secs(5), |m| m.len() == 1).await?;
+//! assert_eq!(inbox.len(), 1);
 //! # Ok(()) }
 //! ```
 
 mod dovecot;
 mod layout;
 mod maildir;
+mod ports;
 mod postfix;
 mod process;
 mod smtp;
@@ -75,7 +80,8 @@ impl Default for SandboxConfig {
 pub enum StopMode {
     /// SIGKILL to the process group: ports refuse at once, IMAP clients see EOF (a crash).
     Kill,
-    /// SIGTERM to the process group: IMAP clients get `* BYE`; Dovecot needs about 1 s.
+    /// SIGTERM to the process group: IMAP clients get `* BYE`. Usually milliseconds; Dovecot
+    /// has been seen to need 1 s, once 6 s (MAILSERVER.md §3), and gets SIGKILL after 10 s.
     Term,
 }
 
@@ -90,12 +96,13 @@ pub struct MailSandbox {
     dovecot: Server,
     postfix: Server,
     /// Keeps other sandboxes off our ports for as long as we live.
-    _port_claims: Vec<layout::PortClaim>,
+    _port_claims: Vec<ports::PortClaim>,
 }
 
 impl MailSandbox {
-    /// Starts Dovecot and Postfix and waits for their greetings; retries with new ports when
-    /// a port race makes a server exit during start-up.
+    /// Starts Dovecot and Postfix and waits for their greetings (about 0.3 s, most of it
+    /// `postfix check`); retries with new ports when a port race makes a server exit during
+    /// start-up.
     ///
     /// Fails with a clear message when not root or when the servers are not installed.
     pub async fn start(cfg: SandboxConfig) -> Result<MailSandbox> {
@@ -160,28 +167,36 @@ impl MailSandbox {
     }
 
     /// Sends `raw` over SMTP to [`smtp_port`](Self::smtp_port) with lettre, as an outside MTA
-    /// would. An empty `envelope_from` sends with the null sender `<>`.
+    /// would, in one transaction for all of `to`. An empty `envelope_from` sends with the
+    /// null sender `<>`. Fails when Postfix is down or refuses a recipient (`550` for an
+    /// address that is not a sandbox user).
     pub async fn deliver(&self, envelope_from: &str, to: &[&str], raw: &[u8]) -> Result<()> {
         smtp::deliver(self.smtp_port(), envelope_from, to, raw).await
     }
 
-    /// Puts `raw` into a user's folder as is, with `doveadm save` (no Postfix, no password):
-    /// fast backlog injection. Creates the folder when needed.
+    /// Puts `raw` into a user's folder as is, with `doveadm save` (no Postfix, no password,
+    /// about 11 ms each): fast backlog injection. Creates the folder when needed. Needs
+    /// Dovecot running: doveadm looks the user up through Dovecot's auth service.
     pub async fn append(&self, address: &str, folder: &str, raw: &[u8]) -> Result<()> {
         let user = self.layout.user(address)?;
+        maildir::folder_dir(&self.layout.maildir(user), folder)?; // same names as `messages`
         dovecot::save(&self.programs, &self.layout, &user.login, folder, raw).await
     }
 
     /// Creates a folder (e.g. `Processed`) for a user; a no-op when it exists.
     pub async fn create_folder(&self, address: &str, folder: &str) -> Result<()> {
         let user = self.layout.user(address)?;
+        maildir::folder_dir(&self.layout.maildir(user), folder)?; // same names as `messages`
         dovecot::create_folder(&self.programs, &self.layout, &user.login, folder).await
     }
 
     /// The messages in a user's folder, read from the Maildir (`new/` and `cur/`), in
-    /// delivery order (Dovecot's save time). Postfix hands queued mail to Dovecot over
-    /// parallel LMTP connections, so messages sent back to back may arrive in any order. `INBOX` is the Maildir root, `Processed` is `.Processed`. A folder
-    /// that does not exist (yet) is empty.
+    /// delivery order (Dovecot's save time). `INBOX` is the Maildir root, `Processed` is
+    /// `.Processed`; a folder that does not exist (yet) is empty. Messages are stored with
+    /// CRLF line ends, as IMAP serves them.
+    ///
+    /// Postfix hands queued mail to Dovecot over parallel LMTP connections, so messages sent
+    /// back to back may arrive in any order; await each one where order matters.
     pub fn messages(&self, address: &str, folder: &str) -> Result<Vec<Vec<u8>>> {
         let user = self.layout.user(address)?;
         let dir = maildir::folder_dir(&self.layout.maildir(user), folder)?;

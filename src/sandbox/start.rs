@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use super::layout::{self, Layout, Ports, Programs, SandboxUser};
+use super::layout::{self, Layout, Programs, SandboxUser};
+use super::ports::Ports;
 use super::process::{ExitedDuringStartup, Server};
 use super::{MailSandbox, SandboxConfig, StopMode, dovecot, postfix, tls};
 
@@ -25,7 +26,8 @@ pub(super) async fn start(cfg: SandboxConfig) -> Result<MailSandbox> {
     loop {
         match start_once(&cfg, &programs, users.clone()).await {
             Ok(sandbox) => {
-                tracing::debug!(dir = %sandbox.dir().display(), elapsed = ?began.elapsed(), "mail sandbox up");
+                let dir = sandbox.dir().display();
+                tracing::debug!(%dir, elapsed = ?began.elapsed(), "mail sandbox up");
                 return Ok(sandbox);
             }
             Err(err) if attempt < START_ATTEMPTS && err.is::<PortRace>() => {

@@ -9,6 +9,7 @@ pub mod complaints;
 pub mod cursors;
 pub mod events;
 pub mod flags;
+pub mod measures;
 pub mod messages;
 pub mod outbox;
 

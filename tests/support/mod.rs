@@ -31,6 +31,8 @@ pub const SERVICE: &str = "klantenservice@concreet.test";
 pub const OFFICER: &str = "functionaris@concreet.test";
 /// Two customers.
 pub const KLAAS: &str = "klaas@klant.test";
+/// Management (in the configuration; a mailbox only when a test adds it to `extra_users`).
+pub const MANAGEMENT: &str = "directie@concreet.test";
 /// The other customer.
 pub const MARIE: &str = "marie@klant.test";
 
@@ -46,6 +48,8 @@ pub struct SpawnOptions {
     pub extra_users: Vec<String>,
     /// Run the built binary as a child process instead of the daemon in this process.
     pub binary: bool,
+    /// TOML appended to the configuration (new tables only, e.g. `[auth]`).
+    pub extra_toml: String,
 }
 
 enum Runner {
@@ -97,7 +101,7 @@ impl TestApp {
         )?;
         let dir = tempfile::Builder::new().prefix("kb-e2e-").tempdir()?;
         std::fs::write(dir.path().join("password"), sandbox.password())?;
-        let toml = config_toml(&sandbox, dir.path(), opts.tls)?;
+        let toml = config_toml(&sandbox, dir.path(), opts.tls)? + "\n" + &opts.extra_toml;
         let config_path = dir.path().join("klachtenbot.toml");
         std::fs::write(&config_path, &toml)?;
         let settings = Settings::from_toml(&toml, dir.path())
@@ -487,6 +491,7 @@ retry_max = "2s"
 {smtp}
 [people]
 officers = ["{OFFICER}"]
+management = ["{MANAGEMENT}"]
 staff_domains = ["concreet.test"]
 
 [database]

@@ -1,0 +1,424 @@
+//! What staff send in: phone notes (`#telefoon`), scanned letters (`#brief`) and forwarded
+//! customer mail. The complaint is the customer's; the staff member is recorded as who
+//! received it, and always gets an answer saying what was registered and what was missing.
+
+use jiff::Timestamp;
+use sqlx::AnyConnection;
+
+use super::effects::{self, Thread};
+use super::interpret::{deadlines, keep_attachments, record, timeline};
+use super::parse::{self, InboundMail, Mailbox};
+use super::process::Outcome;
+use super::{forward, phone, strip};
+use crate::app::Bot;
+use crate::commands::{Name, Parsed, Value};
+use crate::domain::{
+    Channel, Classification, Complainant, CustomerType, EmailAddress, MessageId, Origin,
+};
+use crate::outbound::queue::{self, Outgoing};
+use crate::procedure::{self, Effect, Event, NewComplaint};
+use crate::store::complaints;
+
+/// Whether a staff member's mail is a forward of someone else's: a forward prefix in the
+/// subject, or an attached message. (Outlook writes the same header block for replies and
+/// forwards, so the body alone does not decide.)
+pub(super) fn looks_forwarded(mail: &InboundMail) -> bool {
+    let lower = mail.subject.trim_start().to_lowercase();
+    let prefixed = ["fw:", "fwd:", "doorst:", "wg:", "tr:", "rv:", "fw ", "[fwd"]
+        .iter()
+        .any(|p| lower.starts_with(p));
+    prefixed || !mail.attached_messages.is_empty()
+}
+
+/// A phone note or letter: register from the labelled lines, close at once with `#opgelost`,
+/// report with `#structureel`, acknowledge when there is an address.
+pub(super) async fn note(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    id: i64,
+    mail: &InboundMail,
+    from: &Mailbox,
+    parsed: &Parsed,
+    now: Timestamp,
+) -> anyhow::Result<Outcome> {
+    let letter = parsed.has(Name::Letter);
+    let body = strip::new_text(&mail.text).text;
+    let note = phone::parse_note(&body);
+    let solved = parsed.has(Name::Solved);
+    let subject = note_subject(parsed, &note.text);
+    let internal = note.customer_type == Some(CustomerType::Internal);
+    let new = NewComplaint {
+        received_at: now,
+        channel: if letter {
+            Channel::Letter
+        } else {
+            Channel::Phone
+        },
+        origin: if internal {
+            Origin::Internal
+        } else {
+            Origin::External
+        },
+        customer_type: note.customer_type,
+        complainant: Complainant {
+            name: note.name.clone(),
+            email: note.email.clone(),
+            phone: note.phone.clone(),
+            organisation: note.organisation.clone(),
+        },
+        received_by: Some(from.address.clone()),
+        subject: subject.clone(),
+        description: note.text.clone(),
+        solved_at_first_contact: solved,
+    };
+    let (cid, complaint, effects) = register(bot, conn, id, mail, new, now).await?;
+    let channel = if letter { "letter" } else { "phone note" };
+    let detail = format!("registered from a {channel} by {}: {subject}", from.address);
+    timeline(
+        conn,
+        cid,
+        now,
+        from.address.as_ref(),
+        "registered",
+        &detail,
+        Some(id),
+    )
+    .await?;
+    let (complaint, mut lines) =
+        classify_structural(bot, conn, cid, complaint, parsed, from, now).await?;
+    let (complaint, mailed) = effects::carry_out(
+        bot,
+        conn,
+        cid,
+        complaint,
+        &effects,
+        from.address.as_ref(),
+        Thread::default(),
+        now,
+    )
+    .await?;
+    complaints::update(conn, cid, &complaint, now).await?;
+    lines.extend(mailed);
+    let acknowledged = effects.contains(&Effect::SendAcknowledgement)
+        && complaint.deadlines.acknowledged_at.is_some();
+    let mut ctx = effects::context(bot, &complaint);
+    ctx.insert("channel", if letter { "brief" } else { "telefoonnotitie" });
+    ctx.insert("solved", &solved);
+    ctx.insert("missing", &note.missing.join(", "));
+    ctx.insert("problems", &note.problems);
+    ctx.insert("acknowledged", &acknowledged);
+    answer(
+        bot,
+        conn,
+        mail,
+        from,
+        (cid, complaint.reference),
+        "note_reply",
+        ctx,
+        now,
+    )
+    .await?;
+    let reference = complaint.reference;
+    record(
+        conn,
+        id,
+        mail,
+        &format!("{}_note", complaint.channel),
+        &format!("registered {reference}"),
+        Some(cid),
+        Some(&body),
+    )
+    .await?;
+    keep_attachments(conn, id, mail).await?;
+    Ok(Outcome::Registered(reference))
+}
+
+fn note_subject(parsed: &Parsed, text: &str) -> String {
+    let from_subject = parsed
+        .commands
+        .iter()
+        .find(|c| matches!(c.name, Name::Phone | Name::Letter))
+        .map(|c| c.arg_text.trim().to_string());
+    match from_subject.filter(|s| !s.is_empty()) {
+        Some(s) => s,
+        None => text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| l.chars().take(80).collect())
+            .unwrap_or_else(|| "(geen onderwerp)".into()),
+    }
+}
+
+/// A forwarded customer mail: the complaint is the original sender's.
+pub(super) async fn forward(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    id: i64,
+    mail: &InboundMail,
+    from: &Mailbox,
+    parsed: &Parsed,
+    now: Timestamp,
+) -> anyhow::Result<Outcome> {
+    let original = Original::find(mail);
+    let overridden = parsed
+        .commands
+        .iter()
+        .find_map(|c| match (&c.name, &c.value) {
+            (Name::Customer, Value::Address(a)) => Some(a.clone()),
+            _ => None,
+        });
+    let email = overridden.or_else(|| original.email.clone());
+    let subject = original.subject.clone().unwrap_or_else(|| {
+        strip::strip_subject_prefixes(&mail.subject)
+            .trim()
+            .to_string()
+    });
+    let new = NewComplaint {
+        received_at: now,
+        channel: Channel::Email,
+        origin: Origin::External,
+        customer_type: None,
+        complainant: Complainant {
+            name: original.name.clone(),
+            email: email.clone(),
+            phone: None,
+            organisation: None,
+        },
+        received_by: Some(from.address.clone()),
+        subject: if subject.is_empty() {
+            "(geen onderwerp)".into()
+        } else {
+            subject
+        },
+        description: original.text.clone(),
+        solved_at_first_contact: false,
+    };
+    let (cid, complaint, effects) = register(bot, conn, id, mail, new, now).await?;
+    let note = strip::new_text(&mail.text).text;
+    let detail = format!(
+        "forwarded by {}{}",
+        from.address,
+        if note.is_empty() {
+            String::new()
+        } else {
+            format!(": {note}")
+        }
+    );
+    timeline(
+        conn,
+        cid,
+        now,
+        from.address.as_ref(),
+        "registered",
+        &detail,
+        Some(id),
+    )
+    .await?;
+    let (complaint, mut lines) =
+        classify_structural(bot, conn, cid, complaint, parsed, from, now).await?;
+    let ids: Vec<MessageId> = original.message_id.iter().cloned().collect();
+    let thread = Thread {
+        in_reply_to: original.message_id.as_ref(),
+        references: &ids,
+    };
+    let (complaint, mailed) = effects::carry_out(
+        bot,
+        conn,
+        cid,
+        complaint,
+        &effects,
+        from.address.as_ref(),
+        thread,
+        now,
+    )
+    .await?;
+    complaints::update(conn, cid, &complaint, now).await?;
+    lines.extend(mailed);
+    let mut ctx = effects::context(bot, &complaint);
+    ctx.insert("channel", "doorgestuurde mail");
+    ctx.insert("solved", &false);
+    ctx.insert(
+        "missing",
+        if email.is_none() {
+            "E-mail (antwoord met #klant adres)"
+        } else {
+            ""
+        },
+    );
+    ctx.insert("problems", &lines);
+    ctx.insert(
+        "acknowledged",
+        &complaint.deadlines.acknowledged_at.is_some(),
+    );
+    answer(
+        bot,
+        conn,
+        mail,
+        from,
+        (cid, complaint.reference),
+        "note_reply",
+        ctx,
+        now,
+    )
+    .await?;
+    let reference = complaint.reference;
+    record(
+        conn,
+        id,
+        mail,
+        "forward",
+        &format!("registered {reference} (forwarded)"),
+        Some(cid),
+        Some(&original.text),
+    )
+    .await?;
+    keep_attachments(conn, id, mail).await?;
+    Ok(Outcome::Registered(reference))
+}
+
+/// The original of a forward: from an attached message first (exact), else from the inline
+/// forward header in the body.
+struct Original {
+    name: Option<String>,
+    email: Option<EmailAddress>,
+    subject: Option<String>,
+    text: String,
+    message_id: Option<MessageId>,
+}
+
+impl Original {
+    fn find(mail: &InboundMail) -> Original {
+        if let Some(inner) = mail
+            .attached_messages
+            .iter()
+            .find_map(|raw| parse::parse(raw))
+        {
+            return Original {
+                name: inner.from.as_ref().and_then(|f| f.name.clone()),
+                email: inner.from.as_ref().map(|f| f.address.clone()),
+                subject: Some(
+                    strip::strip_subject_prefixes(&inner.subject)
+                        .trim()
+                        .to_string(),
+                ),
+                text: strip::new_text(&inner.text).text,
+                message_id: inner.message_id.clone(),
+            };
+        }
+        match forward::inline_forward(&mail.text) {
+            Some(f) => Original {
+                name: f.from_name,
+                email: f.from_address.and_then(|a| EmailAddress::parse(&a).ok()),
+                subject: f
+                    .subject
+                    .map(|s| strip::strip_subject_prefixes(&s).trim().to_string()),
+                text: strip::new_text(&f.body).text,
+                message_id: None,
+            },
+            None => Original {
+                name: None,
+                email: None,
+                subject: None,
+                text: strip::new_text(&mail.text).text,
+                message_id: None,
+            },
+        }
+    }
+}
+
+async fn register(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    _id: i64,
+    _mail: &InboundMail,
+    new: NewComplaint,
+    now: Timestamp,
+) -> anyhow::Result<(i64, crate::domain::Complaint, Vec<Effect>)> {
+    let year = now
+        .to_zoned(bot.settings.organisation.timezone.clone())
+        .year();
+    let reference = complaints::next_reference(conn, year).await?;
+    let (complaint, effects) = procedure::register(new, reference, deadlines(bot, now));
+    let cid = complaints::insert(conn, &complaint, now).await?;
+    Ok((cid, complaint, effects))
+}
+
+/// `#structureel` on a note or forward: classify, which reports it to management and the
+/// officer (step 4).
+async fn classify_structural(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    cid: i64,
+    complaint: crate::domain::Complaint,
+    parsed: &Parsed,
+    from: &Mailbox,
+    now: Timestamp,
+) -> anyhow::Result<(crate::domain::Complaint, Vec<String>)> {
+    let class = if parsed.has(Name::Structural) {
+        Classification::Structural
+    } else if parsed.has(Name::Incident) {
+        Classification::Incident
+    } else {
+        return Ok((complaint, Vec::new()));
+    };
+    let (classified, fx) = procedure::apply(&complaint, &Event::Classified(class), now)?;
+    timeline(
+        conn,
+        cid,
+        now,
+        from.address.as_ref(),
+        "command",
+        &format!(
+            "#{}",
+            if class == Classification::Structural {
+                "structureel"
+            } else {
+                "incident"
+            }
+        ),
+        None,
+    )
+    .await?;
+    effects::carry_out(
+        bot,
+        conn,
+        cid,
+        classified,
+        &fx,
+        from.address.as_ref(),
+        Thread::default(),
+        now,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn answer(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    mail: &InboundMail,
+    from: &Mailbox,
+    complaint: (i64, crate::domain::Reference),
+    kind: &str,
+    context: tera::Context,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let references: Vec<MessageId> = mail
+        .references
+        .iter()
+        .chain(&mail.message_id)
+        .cloned()
+        .collect();
+    let out = Outgoing {
+        complaint: Some(complaint),
+        kind,
+        context,
+        to: vec![from.address.clone()],
+        in_reply_to: mail.message_id.as_ref(),
+        references,
+        auto_reply: false,
+        null_sender: true,
+    };
+    queue::enqueue(bot, conn, out, now).await?;
+    Ok(())
+}
