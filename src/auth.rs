@@ -372,7 +372,8 @@ fn words(s: &str) -> Vec<String> {
             let key_open =
                 !cur.contains('=') && (cur.ends_with('/') || matches!(next, Some('=' | '/')));
             let value_open = cur.ends_with('=') && cur.find('=') == Some(cur.len() - 1);
-            if !(key_open || value_open) && !cur.is_empty() {
+            let joins = key_open || value_open;
+            if !joins && !cur.is_empty() {
                 out.push(std::mem::take(&mut cur));
             }
         } else {
@@ -534,10 +535,9 @@ mod tests {
 
     #[test]
     fn a_pass_in_one_of_several_headers_of_our_server_counts() {
-        let headers = vec![
+        let headers = [
             format!("{OURS}; spf=pass smtp.mailfrom=concreet.nl"),
             format!("{OURS}; dmarc=pass (p=reject dis=none) header.from=concreet.nl"),
-            OPENDKIM.to_string(),
         ];
         assert!(authenticated_domain_pass(
             &headers[..2],

@@ -6,6 +6,7 @@
 //! Count cells carry the raw number in `data-n`, and breakdown rows their dimension and key
 //! (`data-dim`, `data-key`), so tests can read the figures back without parsing prose.
 
+mod closing;
 mod sections;
 
 use std::fmt::Write as _;
@@ -35,8 +36,8 @@ pub fn render(figures: &Figures, options: &Options) -> anyhow::Result<String> {
     sections::lead_times(&mut page, figures);
     sections::deadlines(&mut page, figures)?;
     sections::root_causes(&mut page, figures)?;
-    sections::recommendations_and_measures(&mut page, figures);
-    sections::comparison(&mut page, figures);
+    closing::recommendations_and_measures(&mut page, figures);
+    closing::comparison(&mut page, figures);
     page.out.push_str("</body>\n</html>\n");
     Ok(page.out)
 }
@@ -151,7 +152,7 @@ impl Page {
     pub fn bucket_label(&self, key: &BucketKey) -> String {
         match key {
             BucketKey::Code(name) => code(self.lang, name).unwrap_or(name).to_string(),
-            BucketKey::Text(text) => code(self.lang, text).unwrap_or(text).to_string(),
+            BucketKey::Text(text) => text.clone(),
             BucketKey::NotSet => self.l.not_set.to_string(),
         }
     }
