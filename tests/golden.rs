@@ -112,6 +112,9 @@ fn outcome_line(outcome: &Outcome) -> String {
             format!("flagged: {}", reason[..cut].trim_end())
         }
         Outcome::Duplicate => "duplicate".into(),
+        Outcome::Commanded { applied, .. } => {
+            format!("command {}", if *applied { "applied" } else { "refused" })
+        }
     }
 }
 
