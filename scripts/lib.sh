@@ -42,6 +42,12 @@ ensure_mailservers() {
     fi
 }
 
+# Headless Chromium for the report test (tests/report.rs opens the HTML report in it and
+# checks the screenshot), with a font so that the page has text on a bare machine.
+ensure_chromium() {
+    ensure_packages chromium fonts-dejavu-core
+}
+
 ensure_cargo() {
     # rustup installs into ~/.cargo/bin, which a non-login shell's PATH may lack.
     if ! command -v cargo >/dev/null && [[ -x ${HOME:-/root}/.cargo/bin/cargo ]]; then

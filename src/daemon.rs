@@ -1,4 +1,5 @@
-//! `klachtenbot run`: the watcher and the sender as tasks under one cancellation token.
+//! `klachtenbot run`: the watcher, the sender and the scheduler as tasks under one
+//! cancellation token.
 //!
 //! SIGINT/SIGTERM cancel the token; each task finishes the message in hand and returns. After
 //! a grace period the tasks are aborted, so the process always stops within a few seconds.
@@ -11,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::Bot;
 use crate::config::Settings;
-use crate::{mailbox, outbound};
+use crate::{mailbox, outbound, scheduler};
 
 /// How long the tasks get to finish after a stop signal.
 const GRACE: Duration = Duration::from_secs(5);
@@ -31,12 +32,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     result
 }
 
-/// Runs watcher and sender until `cancel` fires (tests and the demo cancel it themselves).
+/// Runs watcher, sender and scheduler until `cancel` fires (tests and the demo cancel it themselves).
 pub async fn run_until_cancelled(bot: Bot, cancel: CancellationToken) -> anyhow::Result<()> {
     tracing::info!(database = %bot.settings.database_url, "klachtenbot running");
     let mut tasks = JoinSet::new();
     tasks.spawn(mailbox::watch(bot.clone(), cancel.clone()));
     tasks.spawn(outbound::sender::run(bot.clone(), cancel.clone()));
+    tasks.spawn(scheduler::run(bot.clone(), cancel.clone()));
     cancel.cancelled().await;
     tracing::info!("stopping: finishing the message in hand");
     let finished =

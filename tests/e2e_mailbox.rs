@@ -425,3 +425,41 @@ async fn the_tls_paths_work_imaps_and_smtp_starttls_with_auth() -> Result<()> {
     assert_eq!(app.complaint_count().await?, 1);
     app.stop().await
 }
+
+#[tokio::test]
+async fn the_other_tls_paths_work_imap_starttls_and_smtps_with_auth() -> Result<()> {
+    let mut app = TestApp::spawn(SpawnOptions {
+        tls: true,
+        starttls_imap: true,
+        ..SpawnOptions::default()
+    })
+    .await?;
+    assert!(
+        app.settings
+            .mailbox
+            .as_ref()
+            .is_some_and(|m| m.endpoint.security == klachtenbot::config::Security::StartTls)
+    );
+    assert!(
+        app.settings
+            .smtp
+            .as_ref()
+            .is_some_and(|s| s.endpoint.security == klachtenbot::config::Security::Tls)
+    );
+    let raw = complaint_mail(
+        KLAAS,
+        "Via STARTTLS",
+        &new_message_id("starttls"),
+        "Ook versleuteld.",
+    );
+    app.sandbox.deliver(KLAAS, &[SERVICE], &raw).await?;
+    let inbox = app
+        .wait_for_parsed(KLAAS, "INBOX", ACK_WITHIN, |m| !m.is_empty())
+        .await?;
+    assert!(
+        inbox[0]
+            .subject
+            .contains("Ontvangstbevestiging: Via STARTTLS")
+    );
+    app.stop().await
+}

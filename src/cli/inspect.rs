@@ -4,7 +4,9 @@ use serde::Serialize;
 
 use super::exit;
 use crate::app::Bot;
+use crate::config::parse_deadline;
 use crate::domain::{Reference, Status};
+use crate::scheduler;
 use crate::store::complaints::{self, ListFilter};
 use crate::store::{cursors, events, flags, messages, outbox};
 
@@ -82,6 +84,10 @@ pub async fn list(bot: &Bot, what: ListWhat, json: bool) -> anyhow::Result<u8> {
         }
         return Ok(exit::OK);
     }
+    if what.overdue || what.due_within.is_some() {
+        drop(conn);
+        return list_deadlines(bot, &what, json).await;
+    }
     let filter = ListFilter {
         open_only: what.open,
         status: what.status,
@@ -115,6 +121,108 @@ pub async fn list(bot: &Bot, what: ListWhat, json: bool) -> anyhow::Result<u8> {
     }
     Ok(exit::OK)
 }
+
+/// One complaint in `list --overdue` / `--due-within`: the deadlines that matched.
+#[derive(Serialize)]
+struct DeadlineListing {
+    reference: String,
+    status: Status,
+    subject: String,
+    complainant: Option<String>,
+    assignee: Option<String>,
+    deadlines: Vec<ListedDeadline>,
+}
+
+#[derive(Serialize)]
+struct ListedDeadline {
+    kind: scheduler::DeadlineKind,
+    due_at: jiff::Timestamp,
+    overdue: bool,
+}
+
+/// `list --overdue` and `list --due-within 7d|5wd`: open complaints with a deadline not met
+/// that has passed, or falls between now and then (both flags: either), soonest first.
+/// The solve deadline is the one in force (moved by waits on the complainant when
+/// configured); a proposal waiting for the verdict has a follow-up deadline instead.
+async fn list_deadlines(bot: &Bot, what: &ListWhat, json: bool) -> anyhow::Result<u8> {
+    let now = bot.clock.now();
+    let horizon = match what.due_within.as_deref().map(parse_deadline) {
+        None => None,
+        Some(Ok(span)) => Some(bot.calendar.deadline(now, &span)),
+        Some(Err(e)) => {
+            eprintln!("--due-within: {e}");
+            return Ok(USAGE);
+        }
+    };
+    let mut found: Vec<(jiff::Timestamp, DeadlineListing)> = Vec::new();
+    for (stored, pending) in scheduler::open_deadlines(bot).await? {
+        let deadlines: Vec<ListedDeadline> = pending
+            .into_iter()
+            .filter(|p| {
+                (what.overdue && p.due < now) || horizon.is_some_and(|h| p.due >= now && p.due <= h)
+            })
+            .map(|p| ListedDeadline {
+                kind: p.kind,
+                due_at: p.due,
+                overdue: p.due < now,
+            })
+            .collect();
+        let Some(first) = deadlines.iter().map(|d| d.due_at).min() else {
+            continue;
+        };
+        let c = stored.complaint;
+        found.push((
+            first,
+            DeadlineListing {
+                reference: c.reference.to_string(),
+                status: c.status,
+                complainant: c
+                    .complainant
+                    .email
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .or(c.complainant.name),
+                assignee: c.assignee.as_ref().map(ToString::to_string),
+                subject: c.subject,
+                deadlines,
+            },
+        ));
+    }
+    found.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| a.1.reference.cmp(&b.1.reference))
+    });
+    let listed: Vec<DeadlineListing> = found.into_iter().map(|(_, l)| l).collect();
+    if json {
+        print_json(&listed)?;
+        return Ok(exit::OK);
+    }
+    if listed.is_empty() {
+        println!("no complaints");
+    }
+    for l in &listed {
+        let due = l
+            .deadlines
+            .iter()
+            .map(|d| {
+                let state = if d.overdue { "overdue since" } else { "due" };
+                format!("{} {state} {}", d.kind.as_str(), local(bot, d.due_at))
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        println!(
+            "{}  {:<16} {:<30} {}  [{due}]",
+            l.reference,
+            l.status,
+            l.assignee.as_deref().unwrap_or("-"),
+            l.subject
+        );
+    }
+    Ok(exit::OK)
+}
+
+/// sysexits(3) EX_USAGE: the `--due-within` duration is not one.
+const USAGE: u8 = 64;
 
 #[derive(Serialize)]
 struct Shown {

@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 use sqlx::AnyConnection;
 
+use super::answer::{reply, report};
 use super::effects::{self, Thread};
 use super::interpret::{flag_only, record, timeline};
 use super::parse::{InboundMail, Mailbox};
@@ -13,7 +14,7 @@ use super::{staff, strip};
 use crate::app::Bot;
 use crate::commands::{self, Command, DeadlineArg, Name, Parsed, Value, Who};
 use crate::domain::{Classification, Complaint, EmailAddress, MessageId, Reference};
-use crate::outbound::queue::{self, Outgoing, notify_officers};
+use crate::outbound::queue::notify_officers;
 use crate::procedure::{self, Event};
 use crate::store::complaints::{self, StoredComplaint};
 use crate::store::measures;
@@ -154,7 +155,8 @@ pub(super) async fn handle(
     }
     let Some(found) = existing else {
         // Only table-wide commands (#help, #aanbeveling, #maatregel, #rapport) get here.
-        let lines = general(conn, &parsed, &body, &from.address, None, now).await?;
+        let mut lines = general(conn, &parsed, &body, &from.address, None, now).await?;
+        lines.extend(report(bot, conn, mail, from, &parsed, now).await?);
         reply(bot, conn, mail, from, None, &parsed, true, &lines, now).await?;
         return finish(conn, id, mail, None, true, &lines, None, now).await;
     };
@@ -200,6 +202,7 @@ pub(super) async fn handle(
                 .await?;
             }
             lines.extend(general(conn, &parsed, &body, &from.address, Some(found.id), now).await?);
+            lines.extend(report(bot, conn, mail, from, &parsed, now).await?);
             let thread = Thread::default();
             let (updated, mailed) = effects::carry_out(
                 bot,
@@ -399,81 +402,6 @@ fn command_detail(c: &Command, body: &str) -> String {
     } else {
         format!("#{}{arg}", spec.nl)
     }
-}
-
-/// The complaint's state in a few lines, for replies.
-pub(super) fn state_text(bot: &Bot, c: &Complaint) -> String {
-    let d = &bot.renderer;
-    let addr = |a: &Option<EmailAddress>| a.as_ref().map_or("-".to_string(), ToString::to_string);
-    format!(
-        "status: {}{}\nsubject: {}\ncomplainant: {}\nassignee: {}   department: {}\nclassification: {}\nexplain by: {} ({})\nsolve by: {}",
-        c.status,
-        c.outcome.map(|o| format!(" ({o})")).unwrap_or_default(),
-        c.subject,
-        addr(&c.complainant.email),
-        addr(&c.assignee),
-        c.department.as_deref().unwrap_or("-"),
-        c.classification,
-        d.date(c.deadlines.explain_by),
-        if c.deadlines.explained_at.is_some() {
-            "done"
-        } else {
-            "open"
-        },
-        d.date(c.deadlines.solve_by),
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn reply(
-    bot: &Bot,
-    conn: &mut AnyConnection,
-    mail: &InboundMail,
-    from: &Mailbox,
-    complaint: Option<&StoredComplaint>,
-    parsed: &Parsed,
-    ok: bool,
-    lines: &[String],
-    now: Timestamp,
-) -> anyhow::Result<()> {
-    let dutch = bot.settings.organisation.language == crate::config::Language::Nl;
-    let words: Vec<String> = parsed
-        .commands
-        .iter()
-        .map(|c| format!("#{}", c.word))
-        .collect();
-    let mut ctx = tera::Context::new();
-    ctx.insert("ok", &ok);
-    ctx.insert(
-        "commands",
-        &if words.is_empty() {
-            "#?".to_string()
-        } else {
-            words.join(" ")
-        },
-    );
-    ctx.insert("lines", lines);
-    ctx.insert("state", &complaint.map(|c| state_text(bot, &c.complaint)));
-    ctx.insert("show_help", &(!ok || parsed.has(Name::Help)));
-    ctx.insert("help", &commands::help(dutch));
-    let references: Vec<MessageId> = mail
-        .references
-        .iter()
-        .chain(&mail.message_id)
-        .cloned()
-        .collect();
-    let out = Outgoing {
-        complaint: complaint.map(|c| (c.id, c.complaint.reference)),
-        kind: "command_reply",
-        context: ctx,
-        to: vec![from.address.clone()],
-        in_reply_to: mail.message_id.as_ref(),
-        references,
-        auto_reply: false,
-        null_sender: true,
-    };
-    queue::enqueue(bot, conn, out, now).await?;
-    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

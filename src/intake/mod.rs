@@ -10,6 +10,7 @@
 //! - `staff`: phone notes, letters and forwards sent in by staff.
 //! - `effects`: the procedure's effects turned into outbox mail.
 
+mod answer;
 pub mod classify;
 mod command;
 mod effects;

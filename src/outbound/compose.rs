@@ -2,7 +2,7 @@
 //! machines from answering machines.
 
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Message};
+use lettre::message::{Attachment, Mailbox, Message, MultiPart, SinglePart};
 use rand::Rng;
 
 use crate::domain::{EmailAddress, MessageId, Reference};
@@ -24,6 +24,19 @@ pub struct Draft<'a> {
     pub references: &'a [MessageId],
     /// An automatic reply (acknowledgement): marked `Auto-Submitted: auto-replied`.
     pub auto_reply: bool,
+    /// Files to attach (the report): name, content type, bytes.
+    pub attachments: &'a [FileAttachment],
+}
+
+/// A file attached to one of our mails.
+#[derive(Debug, Clone)]
+pub struct FileAttachment {
+    /// File name shown to the recipient.
+    pub filename: String,
+    /// `type/subtype; parameters`.
+    pub content_type: String,
+    /// The bytes.
+    pub data: Vec<u8>,
 }
 
 /// A new Message-ID on our mail domain: `kb.<reference>.<random>.<token>@<domain>`. The
@@ -104,10 +117,19 @@ pub fn compose(draft: &Draft<'_>, message_id: &MessageId) -> anyhow::Result<Vec<
             HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
             "All".into(),
         ));
-    let message = b
-        .header(ContentType::TEXT_PLAIN)
-        .body(draft.body.to_string())?;
-    Ok(message.formatted())
+    if draft.attachments.is_empty() {
+        let message = b
+            .header(ContentType::TEXT_PLAIN)
+            .body(draft.body.to_string())?;
+        return Ok(message.formatted());
+    }
+    let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(draft.body.to_string()));
+    for a in draft.attachments {
+        let content_type = ContentType::parse(&a.content_type)?;
+        parts = parts
+            .singlepart(Attachment::new(a.filename.clone()).body(a.data.clone(), content_type));
+    }
+    Ok(b.multipart(parts)?.formatted())
 }
 
 #[cfg(test)]
@@ -129,6 +151,7 @@ mod tests {
             in_reply_to: Some(&parent),
             references: std::slice::from_ref(&parent),
             auto_reply: true,
+            attachments: &[],
         };
         let raw = compose(&draft, &id).unwrap();
         let parsed = crate::intake::parse::parse(&raw).unwrap();

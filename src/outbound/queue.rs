@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use sqlx::AnyConnection;
 
-use super::compose::{Draft, compose, new_message_id};
+use super::compose::{Draft, FileAttachment, compose, new_message_id};
 use crate::app::Bot;
 use crate::domain::{EmailAddress, MessageId, Reference};
 use crate::store::{events, outbox};
@@ -42,6 +42,17 @@ pub async fn enqueue(
     mail: Outgoing<'_>,
     now: Timestamp,
 ) -> anyhow::Result<(i64, MessageId)> {
+    enqueue_with_attachments(bot, conn, mail, &[], now).await
+}
+
+/// Like [`enqueue`], with files attached (the report).
+pub async fn enqueue_with_attachments(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    mail: Outgoing<'_>,
+    attachments: &[FileAttachment],
+    now: Timestamp,
+) -> anyhow::Result<(i64, MessageId)> {
     let settings = &bot.settings;
     let mut context = mail.context;
     context.insert("organisation", &settings.organisation.name);
@@ -71,6 +82,7 @@ pub async fn enqueue(
         in_reply_to: mail.in_reply_to,
         references: &mail.references,
         auto_reply: mail.auto_reply,
+        attachments,
     };
     let raw = compose(&draft, &message_id)?;
     let recipients = mail

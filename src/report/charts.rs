@@ -65,6 +65,18 @@ fn to_f64(n: usize) -> f64 {
     n as f64
 }
 
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The top of a count axis: room above the largest value for its label, and whole numbers
+/// so that the axis never shows "1, 1, 2, 2" for small counts.
+fn count_axis_top(largest: usize, headroom: f64) -> u32 {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // small, positive
+    let with_room = (to_f64(largest.max(1)) * headroom).ceil() as u32;
+    with_room.max(to_u32(largest) + 1)
+}
+
 /// A column per month (this period), and the previous period as a line with points.
 pub fn months(
     labels: &[String],
@@ -79,13 +91,13 @@ pub fn months(
         .copied()
         .max()
         .unwrap_or(0);
-    let y_max = to_f64(top.max(1)) * 1.18;
+    let y_max = count_axis_top(top, 1.18);
     svg(300, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(28)
             .y_label_area_size(48)
-            .build_cartesian_2d((0..n).into_segmented(), 0f64..y_max)?;
+            .build_cartesian_2d((0..n).into_segmented(), 0u32..y_max)?;
         let label_of = |v: &SegmentValue<i32>| match v {
             SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
                 .ok()
@@ -94,7 +106,6 @@ pub fn months(
                 .unwrap_or_default(),
             SegmentValue::Last => String::new(),
         };
-        let whole = |y: &f64| format!("{y:.0}");
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -104,30 +115,36 @@ pub fn months(
             .x_labels(labels.len())
             .y_labels(6)
             .x_label_formatter(&label_of)
-            .y_label_formatter(&whole)
             .label_style(style(13))
             .draw()?;
         chart.draw_series(current.iter().enumerate().map(|(i, &v)| {
             let i = to_i32(i);
             let mut bar = Rectangle::new(
-                [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), to_f64(v))],
+                [
+                    (SegmentValue::Exact(i), 0),
+                    (SegmentValue::Exact(i + 1), to_u32(v)),
+                ],
                 BLUE.filled(),
             );
             bar.set_margin(0, 0, 6, 6);
             bar
         }))?;
-        chart.draw_series(current.iter().enumerate().filter(|(_, v)| **v > 0).map(
-            |(i, &v)| {
-                let at = (SegmentValue::CenterOf(to_i32(i)), to_f64(v));
-                let pos = Pos::new(HPos::Center, VPos::Bottom);
-                Text::new(v.to_string(), at, style(12).pos(pos))
-            },
-        ))?;
+        chart.draw_series(
+            current
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v > 0)
+                .map(|(i, &v)| {
+                    let at = (SegmentValue::CenterOf(to_i32(i)), to_u32(v));
+                    let pos = Pos::new(HPos::Center, VPos::Bottom);
+                    Text::new(v.to_string(), at, style(12).pos(pos))
+                }),
+        )?;
         if let Some(prev) = previous {
             let points = prev
                 .iter()
                 .enumerate()
-                .map(|(i, &v)| (SegmentValue::CenterOf(to_i32(i)), to_f64(v)));
+                .map(|(i, &v)| (SegmentValue::CenterOf(to_i32(i)), to_u32(v)));
             chart
                 .draw_series(LineSeries::new(points.clone(), ORANGE.stroke_width(2)))?
                 .label(legend.1)
@@ -135,7 +152,7 @@ pub fn months(
             chart.draw_series(points.map(|p| Circle::new(p, 3, ORANGE.filled())))?;
             // A zero-size series only to put "this period" in the legend.
             chart
-                .draw_series(std::iter::empty::<Rectangle<(SegmentValue<i32>, f64)>>())?
+                .draw_series(std::iter::empty::<Rectangle<(SegmentValue<i32>, u32)>>())?
                 .label(legend.0)
                 .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], BLUE.filled()));
             chart
@@ -154,7 +171,7 @@ pub fn months(
 pub fn bars(items: &[(String, usize)]) -> anyhow::Result<String> {
     let n = to_i32(items.len().max(1));
     let top = items.iter().map(|(_, v)| *v).max().unwrap_or(0);
-    let x_max = to_f64(top.max(1)) * 1.12;
+    let x_max = count_axis_top(top, 1.12);
     let longest = items
         .iter()
         .map(|(l, _)| shorten(l).chars().count())
@@ -169,7 +186,7 @@ pub fn bars(items: &[(String, usize)]) -> anyhow::Result<String> {
             .margin(8)
             .x_label_area_size(22)
             .y_label_area_size(label_width)
-            .build_cartesian_2d(0f64..x_max, (0..n).into_segmented())?;
+            .build_cartesian_2d(0u32..x_max, (0..n).into_segmented())?;
         let label_of = |v: &SegmentValue<i32>| match v {
             SegmentValue::CenterOf(r) => usize::try_from(n - 1 - r)
                 .ok()
@@ -178,7 +195,6 @@ pub fn bars(items: &[(String, usize)]) -> anyhow::Result<String> {
                 .unwrap_or_default(),
             _ => String::new(),
         };
-        let whole = |x: &f64| format!("{x:.0}");
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -188,20 +204,22 @@ pub fn bars(items: &[(String, usize)]) -> anyhow::Result<String> {
             .y_labels(items.len().max(1))
             .x_labels(6)
             .y_label_formatter(&label_of)
-            .x_label_formatter(&whole)
             .label_style(style(13))
             .draw()?;
         chart.draw_series(items.iter().enumerate().map(|(i, (_, v))| {
             let r = row(i);
             let mut bar = Rectangle::new(
-                [(0.0, SegmentValue::Exact(r)), (to_f64(*v), SegmentValue::Exact(r + 1))],
+                [
+                    (0, SegmentValue::Exact(r)),
+                    (to_u32(*v), SegmentValue::Exact(r + 1)),
+                ],
                 BLUE.filled(),
             );
             bar.set_margin(4, 4, 0, 0);
             bar
         }))?;
         chart.draw_series(items.iter().enumerate().map(|(i, (_, v))| {
-            let at = (to_f64(*v), SegmentValue::CenterOf(row(i)));
+            let at = (to_u32(*v), SegmentValue::CenterOf(row(i)));
             let pos = Pos::new(HPos::Left, VPos::Center);
             Text::new(format!(" {v}"), at, style(12).pos(pos))
         }))?;
@@ -226,6 +244,7 @@ pub fn stacked(rows: &[(String, [usize; 4])], states: [&str; 4]) -> anyhow::Resu
         }
         let mut chart = ChartBuilder::on(&plot)
             .margin(8)
+            .margin_right(28)
             .x_label_area_size(22)
             .y_label_area_size(190)
             .build_cartesian_2d(0f64..100f64, (0..n).into_segmented())?;
@@ -257,7 +276,10 @@ pub fn stacked(rows: &[(String, [usize; 4])], states: [&str; 4]) -> anyhow::Resu
             for (count, color) in counts.iter().zip(STATES) {
                 let to = from + to_f64(*count) * 100.0 / total;
                 let mut bar = Rectangle::new(
-                    [(from, SegmentValue::Exact(r)), (to, SegmentValue::Exact(r + 1))],
+                    [
+                        (from, SegmentValue::Exact(r)),
+                        (to, SegmentValue::Exact(r + 1)),
+                    ],
                     color.filled(),
                 );
                 bar.set_margin(5, 5, 0, 0);

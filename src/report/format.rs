@@ -19,7 +19,7 @@ pub fn int(language: Language, n: usize) -> String {
     };
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(c);
@@ -43,7 +43,10 @@ pub fn percent(language: Language, share: f64) -> String {
 
 /// A change with its sign: `+3`, `−2` (a real minus sign), `0`.
 pub fn signed(language: Language, diff: i64) -> String {
-    let n = int(language, usize::try_from(diff.unsigned_abs()).unwrap_or(usize::MAX));
+    let n = int(
+        language,
+        usize::try_from(diff.unsigned_abs()).unwrap_or(usize::MAX),
+    );
     match diff {
         d if d > 0 => format!("+{n}"),
         d if d < 0 => format!("\u{2212}{n}"),

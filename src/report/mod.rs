@@ -20,6 +20,9 @@ pub mod load;
 pub mod md;
 mod period;
 
+use std::sync::Arc;
+
+use anyhow::Context;
 use jiff::Timestamp;
 
 use crate::app::Bot;
@@ -71,13 +74,13 @@ impl Options {
 pub async fn build(bot: &Bot, period: Period, with_names: bool) -> anyhow::Result<Report> {
     let register = load::register(&bot.store, &period, with_names).await?;
     let options = Options::from_settings(&bot.settings, with_names);
-    render(
-        &register,
-        &period,
-        &bot.calendar,
-        bot.clock.now(),
-        &options,
-    )
+    let calendar = Arc::clone(&bot.calendar);
+    let as_of = bot.clock.now();
+    // Up to a second of CPU for a large register: off the async workers, so the daemon's
+    // watcher and sender keep running while a report is made for `#rapport`.
+    tokio::task::spawn_blocking(move || render(&register, &period, &calendar, as_of, &options))
+        .await
+        .context("The report task failed")?
 }
 
 /// Renders the report of `register` (pure: everything it needs is an argument).
@@ -93,15 +96,16 @@ pub fn render(
         calendar,
         as_of,
     };
-    let figures = figures::compute(
-        &register.complaints,
+    let analysed = figures::analyse(&register.complaints, &scope);
+    let figures = figures::summarise(
+        &analysed,
         &register.recommendations,
         &register.measures,
         Some(&register.previous),
         &scope,
     );
     let html = html::render(&figures, options)?;
-    let csv = csv::write(&register.complaints, &scope, options)?;
+    let csv = csv::write(&analysed, &scope, options)?;
     let markdown = md::render(&figures, options);
     Ok(Report {
         html,

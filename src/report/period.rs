@@ -180,8 +180,14 @@ mod tests {
     #[test]
     fn a_year_runs_from_local_midnight_to_local_midnight() {
         let p = Period::year(2026, ams()).unwrap();
-        assert_eq!(p.start(), "2025-12-31T23:00:00Z".parse::<Timestamp>().unwrap());
-        assert_eq!(p.end(), "2026-12-31T23:00:00Z".parse::<Timestamp>().unwrap());
+        assert_eq!(
+            p.start(),
+            "2025-12-31T23:00:00Z".parse::<Timestamp>().unwrap()
+        );
+        assert_eq!(
+            p.end(),
+            "2026-12-31T23:00:00Z".parse::<Timestamp>().unwrap()
+        );
         assert!(p.contains("2025-12-31T23:30:00Z".parse().unwrap()));
         assert!(!p.contains("2026-12-31T23:00:00Z".parse().unwrap()));
         assert_eq!(p.days(), 365);

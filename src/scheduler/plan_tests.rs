@@ -85,13 +85,23 @@ fn complaint(email: Option<&str>) -> Complaint {
 }
 
 fn apply(c: &Complaint, event: Event, at: &str) -> Complaint {
-    procedure::apply(c, &event, local(at)).expect("event applies").0
+    procedure::apply(c, &event, local(at))
+        .expect("event applies")
+        .0
 }
 
 /// An acknowledged, assigned and explained complaint: only the solve rules remain.
 fn in_progress() -> Complaint {
-    let c = apply(&complaint(Some("klaas@klant.example")), Event::Acknowledged, "2026-03-02T10:00");
-    apply(&c, Event::Assigned(address("jan@concreet.test")), "2026-03-03T09:00")
+    let c = apply(
+        &complaint(Some("klaas@klant.example")),
+        Event::Acknowledged,
+        "2026-03-02T10:00",
+    );
+    apply(
+        &c,
+        Event::Assigned(address("jan@concreet.test")),
+        "2026-03-03T09:00",
+    )
 }
 
 fn wanted(c: &Complaint, waiting: &Waiting, at: &str) -> Vec<(ReminderKind, String, u32)> {
@@ -122,7 +132,13 @@ fn the_solve_deadline_of_the_fixture_skips_easter_monday() {
 #[test]
 fn no_acknowledgement_reminds_the_officer_two_working_days_before_the_deadline() {
     let c = complaint(None);
-    let due = plan(&c, &Waiting::default(), local("2026-03-02T10:00"), &policy(), &cal());
+    let due = plan(
+        &c,
+        &Waiting::default(),
+        local("2026-03-02T10:00"),
+        &policy(),
+        &cal(),
+    );
     let ack = due
         .iter()
         .find(|d| d.kind == ReminderKind::AcknowledgeBefore)
@@ -134,17 +150,31 @@ fn no_acknowledgement_reminds_the_officer_two_working_days_before_the_deadline()
 
 #[test]
 fn an_acknowledged_complaint_gets_no_acknowledgement_reminder() {
-    let c = apply(&complaint(Some("klaas@klant.example")), Event::Acknowledged, "2026-03-02T10:00");
+    let c = apply(
+        &complaint(Some("klaas@klant.example")),
+        Event::Acknowledged,
+        "2026-03-02T10:00",
+    );
     assert!(!kinds(&c, "2026-03-02T10:00").contains(&ReminderKind::AcknowledgeBefore));
 }
 
 #[test]
 fn the_explanation_is_reminded_three_working_days_before_and_on_the_day_it_passes() {
-    let c = apply(&complaint(Some("klaas@klant.example")), Event::Acknowledged, "2026-03-02T10:00");
+    let c = apply(
+        &complaint(Some("klaas@klant.example")),
+        Event::Acknowledged,
+        "2026-03-02T10:00",
+    );
     let at_start = wanted(&c, &Waiting::default(), "2026-03-02T10:00");
     assert!(at_start.contains(&(ReminderKind::ExplainBefore, "2026-03-11T10:00".into(), 0)));
     assert!(at_start.contains(&(ReminderKind::ExplainOverdue, "2026-03-16T10:00".into(), 0)));
-    let due = plan(&c, &Waiting::default(), local("2026-03-16T10:00"), &policy(), &cal());
+    let due = plan(
+        &c,
+        &Waiting::default(),
+        local("2026-03-16T10:00"),
+        &policy(),
+        &cal(),
+    );
     let overdue = due
         .iter()
         .find(|d| d.kind == ReminderKind::ExplainOverdue)
@@ -157,7 +187,13 @@ fn the_explanation_overdue_notice_goes_to_management_by_config() {
     let mut p = policy();
     p.reminders.explain_overdue_to_management = true;
     let c = complaint(Some("klaas@klant.example"));
-    let due = plan(&c, &Waiting::default(), local("2026-03-16T10:00"), &p, &cal());
+    let due = plan(
+        &c,
+        &Waiting::default(),
+        local("2026-03-16T10:00"),
+        &p,
+        &cal(),
+    );
     let overdue = due
         .iter()
         .find(|d| d.kind == ReminderKind::ExplainOverdue)
@@ -167,7 +203,11 @@ fn the_explanation_overdue_notice_goes_to_management_by_config() {
 
 #[test]
 fn a_sent_explanation_drops_both_explanation_reminders() {
-    let c = apply(&complaint(Some("klaas@klant.example")), Event::ExplanationSent(None), "2026-03-04T09:00");
+    let c = apply(
+        &complaint(Some("klaas@klant.example")),
+        Event::ExplanationSent(None),
+        "2026-03-04T09:00",
+    );
     let found = kinds(&c, "2026-03-04T09:00");
     assert!(!found.contains(&ReminderKind::ExplainBefore));
     assert!(!found.contains(&ReminderKind::ExplainOverdue));
@@ -192,13 +232,18 @@ fn an_overdue_notice_missed_for_longer_than_the_repeat_interval_is_not_sent_late
 #[test]
 fn the_assignee_is_reminded_five_working_days_before_the_solve_deadline() {
     let c = in_progress();
-    let due = plan(&c, &Waiting::default(), local("2026-03-03T09:00"), &policy(), &cal());
+    let due = plan(
+        &c,
+        &Waiting::default(),
+        local("2026-03-03T09:00"),
+        &policy(),
+        &cal(),
+    );
     let before = due
         .iter()
         .find(|d| d.kind == ReminderKind::SolveBefore)
         .expect("a solve reminder");
-    // 14 April minus five working days, Easter Monday skipped: Tuesday 7 April... minus
-    // one more is 3 April? No: 13, 10, 9, 8, 7 April.
+    // Five working days back from Tuesday 14 April: 13, 10, 9, 8 and 7 April.
     assert_eq!(show(before.due_at), "2026-04-07T10:00");
     assert_eq!(before.audience, Audience::Assignee);
     // Before the deadline only the first overdue notice is planned.
@@ -224,16 +269,25 @@ fn the_solve_overdue_notice_repeats_every_five_working_days_while_it_stays_overd
     };
     assert_eq!(
         solve("2026-04-14T10:00"),
-        [("2026-04-14T10:00".into(), 0), ("2026-04-21T10:00".into(), 1)]
+        [
+            ("2026-04-14T10:00".into(), 0),
+            ("2026-04-21T10:00".into(), 1)
+        ]
     );
     assert_eq!(
         solve("2026-04-21T09:59"),
-        [("2026-04-14T10:00".into(), 0), ("2026-04-21T10:00".into(), 1)]
+        [
+            ("2026-04-14T10:00".into(), 0),
+            ("2026-04-21T10:00".into(), 1)
+        ]
     );
     // King's Day, Monday 27 April, is skipped: 22, 23, 24, 28, 29 April.
     assert_eq!(
         solve("2026-04-21T10:00"),
-        [("2026-04-21T10:00".into(), 1), ("2026-04-29T10:00".into(), 2)]
+        [
+            ("2026-04-21T10:00".into(), 1),
+            ("2026-04-29T10:00".into(), 2)
+        ]
     );
     assert!(!kinds(&c, "2026-04-14T10:00").contains(&ReminderKind::SolveBefore));
 }
@@ -243,11 +297,20 @@ fn repetitions_in_elapsed_time_count_from_the_deadline() {
     let mut p = policy();
     p.reminders.overdue_repeat = elapsed(30);
     let c = in_progress();
-    let at = c.deadlines.solve_by.checked_add(jiff::SignedDuration::from_secs(95)).unwrap();
+    let at = c
+        .deadlines
+        .solve_by
+        .checked_add(jiff::SignedDuration::from_secs(95))
+        .unwrap();
     let due: Vec<_> = plan(&c, &Waiting::default(), at, &p, &cal())
         .into_iter()
         .filter(|d| d.kind == ReminderKind::SolveOverdue)
-        .map(|d| (d.due_at.duration_since(c.deadlines.solve_by).as_secs(), d.repeat))
+        .map(|d| {
+            (
+                d.due_at.duration_since(c.deadlines.solve_by).as_secs(),
+                d.repeat,
+            )
+        })
         .collect();
     assert_eq!(due, [(90, 3), (120, 4)]);
 }
@@ -255,16 +318,23 @@ fn repetitions_in_elapsed_time_count_from_the_deadline() {
 #[test]
 fn a_moved_solve_deadline_moves_its_reminders() {
     let c = in_progress();
-    let moved = apply(&c, Event::SolveDeadlineMoved(local("2026-05-12T17:00")), "2026-04-01T09:00");
+    let moved = apply(
+        &c,
+        Event::SolveDeadlineMoved(local("2026-05-12T17:00")),
+        "2026-04-01T09:00",
+    );
     let found = wanted(&moved, &Waiting::default(), "2026-04-01T09:00");
     assert!(found.contains(&(ReminderKind::SolveBefore, "2026-05-05T17:00".into(), 0)));
     assert!(found.contains(&(ReminderKind::SolveOverdue, "2026-05-12T17:00".into(), 0)));
 }
 
 #[test]
-fn a_proposal_waiting_for_the_verdict_stops_solve_reminders_and_asks_the_officer_to_follow_up()
-{
-    let c = apply(&in_progress(), Event::SolutionProposed("Nieuw pakket".into()), "2026-03-20T11:00");
+fn a_proposal_waiting_for_the_verdict_stops_solve_reminders_and_asks_the_officer_to_follow_up() {
+    let c = apply(
+        &in_progress(),
+        Event::SolutionProposed("Nieuw pakket".into()),
+        "2026-03-20T11:00",
+    );
     let waiting = Waiting {
         since: Some(local("2026-03-20T11:00")),
         paused: Vec::new(),
@@ -296,7 +366,10 @@ fn the_solve_clock_pauses_while_waiting_on_the_complainant_when_configured() {
     let moved = solve_deadline(&c, &waiting, &p, &cal());
     assert_eq!(show(moved), "2026-04-17T10:00");
     let due = plan(&c, &waiting, local("2026-04-14T10:00"), &p, &cal());
-    assert!(due.iter().all(|d| d.kind != ReminderKind::SolveOverdue || d.due_at == moved));
+    assert!(
+        due.iter()
+            .all(|d| d.kind != ReminderKind::SolveOverdue || d.due_at == moved)
+    );
 }
 
 #[test]
@@ -316,7 +389,11 @@ fn a_calendar_solve_deadline_pauses_by_the_exact_time_waited() {
 
 #[test]
 fn an_unassigned_complaint_is_brought_to_the_officer_after_two_working_days() {
-    let c = apply(&complaint(Some("klaas@klant.example")), Event::Acknowledged, "2026-03-02T10:00");
+    let c = apply(
+        &complaint(Some("klaas@klant.example")),
+        Event::Acknowledged,
+        "2026-03-02T10:00",
+    );
     let found = wanted(&c, &Waiting::default(), "2026-03-02T10:00");
     assert!(found.contains(&(ReminderKind::Unassigned, "2026-03-04T10:00".into(), 0)));
     assert!(!kinds(&in_progress(), "2026-03-03T09:00").contains(&ReminderKind::Unassigned));
@@ -329,7 +406,16 @@ fn a_closed_complaint_or_switched_off_reminders_want_nothing() {
     let mut p = policy();
     p.reminders.enabled = false;
     let c = complaint(None);
-    assert!(plan(&c, &Waiting::default(), local("2026-03-02T10:00"), &p, &cal()).is_empty());
+    assert!(
+        plan(
+            &c,
+            &Waiting::default(),
+            local("2026-03-02T10:00"),
+            &p,
+            &cal()
+        )
+        .is_empty()
+    );
 }
 
 #[test]
@@ -337,7 +423,10 @@ fn working_days_before_a_deadline_skip_weekends_and_holidays_and_keep_the_clock_
     let cal = cal();
     // Tuesday 28 April 2026 14:00, three working days back: 24 (Fri), 23, 22 April; King's
     // Day and the weekend are skipped.
-    assert_eq!(show(before(&cal, local("2026-04-28T14:00"), &wd(3))), "2026-04-22T14:00");
+    assert_eq!(
+        show(before(&cal, local("2026-04-28T14:00"), &wd(3))),
+        "2026-04-22T14:00"
+    );
     // Across the spring DST change the clock time stays 09:00.
     let monday = local("2026-03-30T09:00");
     let friday = before(&cal, monday, &wd(1));
@@ -345,7 +434,9 @@ fn working_days_before_a_deadline_skip_weekends_and_holidays_and_keep_the_clock_
     assert_eq!(monday.duration_since(friday).as_hours(), 71);
     // Elapsed time is exact.
     assert_eq!(
-        monday.duration_since(before(&cal, monday, &elapsed(10))).as_secs(),
+        monday
+            .duration_since(before(&cal, monday, &elapsed(10)))
+            .as_secs(),
         10
     );
 }
@@ -360,13 +451,21 @@ fn pending_deadlines_list_what_is_not_done_earliest_first() {
         .collect();
     assert_eq!(
         kinds,
-        [DeadlineKind::Acknowledge, DeadlineKind::Explain, DeadlineKind::Solve]
+        [
+            DeadlineKind::Acknowledge,
+            DeadlineKind::Explain,
+            DeadlineKind::Solve
+        ]
     );
     let waiting = Waiting {
         since: Some(local("2026-03-20T11:00")),
         paused: Vec::new(),
     };
-    let proposed = apply(&in_progress(), Event::SolutionProposed("x".into()), "2026-03-20T11:00");
+    let proposed = apply(
+        &in_progress(),
+        Event::SolutionProposed("x".into()),
+        "2026-03-20T11:00",
+    );
     let explained = apply(&proposed, Event::ExplanationSent(None), "2026-03-20T11:00");
     let kinds: Vec<_> = pending_deadlines(&explained, &waiting, &policy(), &cal())
         .into_iter()

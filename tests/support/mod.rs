@@ -50,6 +50,9 @@ pub struct SpawnOptions {
     pub binary: bool,
     /// TOML appended to the configuration (new tables only, e.g. `[auth]`).
     pub extra_toml: String,
+    /// With `tls`: IMAP with STARTTLS and SMTPS (implicit TLS) instead of IMAPS and
+    /// submission with STARTTLS, so both TLS paths of each protocol are tested.
+    pub starttls_imap: bool,
 }
 
 enum Runner {
@@ -101,7 +104,26 @@ impl TestApp {
         )?;
         let dir = tempfile::Builder::new().prefix("kb-e2e-").tempdir()?;
         std::fs::write(dir.path().join("password"), sandbox.password())?;
-        let toml = config_toml(&sandbox, dir.path(), opts.tls)? + "\n" + &opts.extra_toml;
+        let mut toml = config_toml(&sandbox, dir.path(), opts.tls)?;
+        if opts.tls && opts.starttls_imap {
+            let smtps = sandbox.smtps_port().context("TLS sandbox without SMTPS")?;
+            toml = toml
+                .replace(
+                    &format!(
+                        "port = {}\nsecurity = \"tls\"",
+                        sandbox.imaps_port().unwrap_or(0)
+                    ),
+                    &format!("port = {}\nsecurity = \"starttls\"", sandbox.imap_port()),
+                )
+                .replace(
+                    &format!(
+                        "port = {}\nsecurity = \"starttls\"\nuser",
+                        sandbox.submission_port().unwrap_or(0)
+                    ),
+                    &format!("port = {smtps}\nsecurity = \"tls\"\nuser"),
+                );
+        }
+        let toml = toml + "\n" + &opts.extra_toml;
         let config_path = dir.path().join("klachtenbot.toml");
         std::fs::write(&config_path, &toml)?;
         let settings = Settings::from_toml(&toml, dir.path())
@@ -499,6 +521,10 @@ url = {db}
 
 [limits]
 auto_replies_per_sender = "1000 per 24h"
+
+# Tests that run between 08:00 and 12:00 Amsterdam time would otherwise get a digest.
+[digest]
+daily = false
 "#,
         login = toml_str(&login),
         db = toml_str(&format!("sqlite://{}", db.display())),

@@ -28,6 +28,16 @@ impl Milestone {
         Milestone::Closed,
     ];
 
+    /// The stable name (HTML keys, label lookup).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Milestone::Acknowledged => "acknowledge",
+            Milestone::Explained => "explain",
+            Milestone::Solved => "solved",
+            Milestone::Closed => "closed",
+        }
+    }
+
     /// When `c` reached this milestone, if it did.
     pub fn reached_at(self, c: &Complaint) -> Option<Timestamp> {
         match self {
@@ -57,6 +67,15 @@ impl DeadlineKind {
         DeadlineKind::Explain,
         DeadlineKind::Solve,
     ];
+
+    /// The stable name (HTML keys, label lookup).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineKind::Acknowledge => "acknowledge",
+            DeadlineKind::Explain => "explain",
+            DeadlineKind::Solve => "solve",
+        }
+    }
 
     /// The deadline and when it was met, if it was.
     fn of(self, c: &Complaint) -> (Timestamp, Option<Timestamp>) {

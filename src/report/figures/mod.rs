@@ -6,6 +6,7 @@
 //! (status, outcome, milestones reached since): a complaint received in December and solved
 //! in January shows as solved in a report made in February.
 
+mod count;
 pub mod facts;
 pub mod stats;
 #[cfg(test)]
@@ -20,7 +21,6 @@ use crate::domain::{
     Status,
 };
 pub use facts::{DeadlineKind, DeadlineState, Facts, Lead, Milestone};
-use stats::TextGroups;
 
 /// What a figure is counted for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -233,10 +233,66 @@ pub struct Scope<'a> {
     pub as_of: Timestamp,
 }
 
+/// The complaints of a period with what the report derives from each.
+#[derive(Debug, Clone)]
+pub struct Analysed<'a> {
+    /// The records received in the period, in the order given.
+    pub records: Vec<&'a Complaint>,
+    /// Their facts, in the same order.
+    pub facts: Vec<Facts>,
+}
+
+/// Below this many records the facts are derived on one thread: starting more costs more.
+const PARALLEL_FROM: usize = 4096;
+
+/// Keeps the records received in `scope.period` and derives their facts, on every core for
+/// a large register (lead times in working days are the costly part of the whole report).
+pub fn analyse<'a>(records: &'a [Complaint], scope: &Scope<'_>) -> Analysed<'a> {
+    let records: Vec<&Complaint> = records
+        .iter()
+        .filter(|c| scope.period.contains(c.received_at))
+        .collect();
+    let one = |c: &&Complaint| facts::facts(c, scope.calendar, scope.as_of);
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let facts = if records.len() < PARALLEL_FROM || threads < 2 {
+        records.iter().map(one).collect()
+    } else {
+        let chunk = records.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let parts: Vec<_> = records
+                .chunks(chunk)
+                .map(|part| s.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    Analysed { records, facts }
+}
+
 /// Computes the figures of `records` received in `scope.period`, and of `previous` (records
 /// of the previous period, when given) for the comparison.
 pub fn compute(
     records: &[Complaint],
+    recommendations: &[Recommendation],
+    measures: &[Measure],
+    previous: Option<&[Complaint]>,
+    scope: &Scope<'_>,
+) -> Figures {
+    summarise(
+        &analyse(records, scope),
+        recommendations,
+        measures,
+        previous,
+        scope,
+    )
+}
+
+/// [`compute`] on records already [`analyse`]d (the CSV uses the same facts).
+pub fn summarise(
+    analysed: &Analysed<'_>,
     recommendations: &[Recommendation],
     measures: &[Measure],
     previous: Option<&[Complaint]>,
@@ -251,229 +307,42 @@ pub fn compute(
         let figures = compute(prev, &[], &[], None, &scope);
         (figures.total > 0).then(|| Box::new(figures))
     });
-    let records: Vec<&Complaint> = records
-        .iter()
-        .filter(|c| scope.period.contains(c.received_at))
-        .collect();
-    let facts: Vec<Facts> = records
-        .iter()
-        .map(|c| facts::facts(c, scope.calendar, scope.as_of))
-        .collect();
-    let (root_causes, without_root_cause) = root_causes(&records);
+    let records = &analysed.records;
+    let (root_causes, without_root_cause) = count::root_causes(records);
     Figures {
         period: scope.period.clone(),
         as_of: scope.as_of,
         total: records.len(),
-        per_month: per_month(&records, scope.period),
-        by_channel: vocabulary(Channel::ALL, Channel::as_str, &records, |c| Some(c.channel)),
-        by_origin: vocabulary(Origin::ALL, Origin::as_str, &records, |c| Some(c.origin)),
-        by_customer_type: vocabulary(CustomerType::ALL, CustomerType::as_str, &records, |c| {
-            c.customer_type
-        }),
-        by_category: free_text(&records, |c| c.category.as_deref()),
-        by_department: free_text(&records, |c| c.department.as_deref()),
-        by_classification: vocabulary(
+        per_month: count::per_month(records, scope.period),
+        by_channel: count::vocabulary(Channel::ALL, Channel::as_str, records, |c| Some(c.channel)),
+        by_origin: count::vocabulary(Origin::ALL, Origin::as_str, records, |c| Some(c.origin)),
+        by_customer_type: count::vocabulary(
+            CustomerType::ALL,
+            CustomerType::as_str,
+            records,
+            |c| c.customer_type,
+        ),
+        by_category: count::free_text(records, |c| c.category.as_deref()),
+        by_department: count::free_text(records, |c| c.department.as_deref()),
+        by_classification: count::vocabulary(
             Classification::ALL,
             Classification::as_str,
-            &records,
+            records,
             |c| Some(c.classification),
         ),
         structural: records
             .iter()
             .filter(|c| c.classification == Classification::Structural)
-            .map(|c| listed(c))
+            .map(|c| count::listed(c))
             .collect(),
-        outcomes: outcomes(&records),
-        lead_times: lead_times(&facts),
-        deadlines: deadlines(&facts),
+        outcomes: count::outcomes(records),
+        lead_times: count::lead_times(&analysed.facts),
+        deadlines: count::deadlines(&analysed.facts),
         root_causes,
         without_root_cause,
         recommendations: recommendations.to_vec(),
         measures: measures.to_vec(),
-        measures_by_status: measures_by_status(measures),
+        measures_by_status: count::measures_by_status(measures),
         previous,
     }
-}
-
-fn per_month(records: &[&Complaint], period: &Period) -> Vec<MonthCount> {
-    let mut months: Vec<MonthCount> = period
-        .months()
-        .into_iter()
-        .map(|(year, month)| MonthCount {
-            year,
-            month,
-            count: 0,
-        })
-        .collect();
-    for c in records {
-        let (year, month) = period.month_of(c.received_at);
-        if let Some(m) = months
-            .iter_mut()
-            .find(|m| m.year == year && m.month == month)
-        {
-            m.count += 1;
-        }
-    }
-    months
-}
-
-/// Counts per vocabulary value, every value listed in declaration order, then `NotSet` when
-/// any complaint lacks one.
-fn vocabulary<T: Copy + PartialEq>(
-    all: &[T],
-    name: fn(T) -> &'static str,
-    records: &[&Complaint],
-    value: impl Fn(&Complaint) -> Option<T>,
-) -> Vec<Bucket> {
-    let mut counts = vec![0usize; all.len()];
-    let mut not_set = 0;
-    for c in records {
-        match value(c).and_then(|v| all.iter().position(|a| *a == v)) {
-            Some(i) => counts[i] += 1,
-            None => not_set += 1,
-        }
-    }
-    let mut out: Vec<Bucket> = all
-        .iter()
-        .zip(counts)
-        .map(|(v, count)| Bucket {
-            key: BucketKey::Code(name(*v)),
-            count,
-        })
-        .collect();
-    if not_set > 0 {
-        out.push(Bucket {
-            key: BucketKey::NotSet,
-            count: not_set,
-        });
-    }
-    out
-}
-
-/// Counts per hand-typed value (grouped by [`stats::normalise`]), largest first, then
-/// `NotSet` when any complaint lacks one.
-fn free_text(records: &[&Complaint], value: impl Fn(&Complaint) -> Option<&str>) -> Vec<Bucket> {
-    let mut groups = TextGroups::new();
-    let mut not_set = 0;
-    for c in records {
-        if !groups.add(value(c).unwrap_or(""), ()) {
-            not_set += 1;
-        }
-    }
-    let mut out: Vec<Bucket> = groups
-        .into_sorted()
-        .into_iter()
-        .map(|(text, members)| Bucket {
-            key: BucketKey::Text(text),
-            count: members.len(),
-        })
-        .collect();
-    if not_set > 0 {
-        out.push(Bucket {
-            key: BucketKey::NotSet,
-            count: not_set,
-        });
-    }
-    out
-}
-
-fn listed(c: &Complaint) -> Listed {
-    Listed {
-        reference: c.reference,
-        received_at: c.received_at,
-        subject: c.subject.clone(),
-        category: c.category.clone(),
-        department: c.department.clone(),
-        status: c.status,
-        outcome: c.outcome,
-        root_cause: c.root_cause.clone(),
-        complainant: c.complainant.clone(),
-    }
-}
-
-fn outcomes(records: &[&Complaint]) -> Outcomes {
-    let closed: Vec<&Complaint> = records
-        .iter()
-        .copied()
-        .filter(|c| !c.status.is_open())
-        .collect();
-    Outcomes {
-        by_outcome: vocabulary(Outcome::ALL, Outcome::as_str, &closed, |c| c.outcome),
-        open: records.len() - closed.len(),
-        rejected_proposals: records.iter().map(|c| u64::from(c.rejections)).sum(),
-        complaints_with_rejections: records.iter().filter(|c| c.rejections > 0).count(),
-        reopenings: records.iter().map(|c| u64::from(c.reopenings)).sum(),
-        complaints_reopened: records.iter().filter(|c| c.reopenings > 0).count(),
-    }
-}
-
-fn lead_times(facts: &[Facts]) -> Vec<LeadTime> {
-    let quantiles = |mut values: Vec<f64>| {
-        Some(Quantiles {
-            median: stats::quantile(&mut values, 0.5)?,
-            p90: stats::quantile(&mut values, 0.9)?,
-        })
-    };
-    Milestone::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, &milestone)| {
-            let leads: Vec<Lead> = facts.iter().filter_map(|f| f.leads[i]).collect();
-            #[allow(clippy::cast_precision_loss)] // working days are small
-            let working = leads.iter().map(|l| l.working_days as f64).collect();
-            LeadTime {
-                milestone,
-                count: leads.len(),
-                calendar_days: quantiles(leads.iter().map(|l| l.calendar_days).collect()),
-                working_days: quantiles(working),
-            }
-        })
-        .collect()
-}
-
-fn deadlines(facts: &[Facts]) -> Vec<DeadlineFigure> {
-    DeadlineKind::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, &kind)| {
-            let mut counts = [0usize; 4];
-            for f in facts {
-                if let Some(s) = DeadlineState::ALL.iter().position(|s| *s == f.deadlines[i]) {
-                    counts[s] += 1;
-                }
-            }
-            DeadlineFigure { kind, counts }
-        })
-        .collect()
-}
-
-fn root_causes(records: &[&Complaint]) -> (Vec<RootCauseGroup>, usize) {
-    let mut groups = TextGroups::new();
-    let mut without = 0;
-    for c in records {
-        if !groups.add(c.root_cause.as_deref().unwrap_or(""), c.reference) {
-            without += 1;
-        }
-    }
-    let groups = groups
-        .into_sorted()
-        .into_iter()
-        .map(|(cause, references)| RootCauseGroup { cause, references })
-        .collect();
-    (groups, without)
-}
-
-fn measures_by_status(measures: &[Measure]) -> Vec<Bucket> {
-    let mut groups = TextGroups::new();
-    for m in measures {
-        groups.add(&m.status, ());
-    }
-    groups
-        .into_sorted()
-        .into_iter()
-        .map(|(status, members)| Bucket {
-            key: BucketKey::Text(status),
-            count: members.len(),
-        })
-        .collect()
 }

@@ -49,59 +49,123 @@ pub fn normalise(text: &str) -> Option<String> {
 
 /// Counts of hand-typed text grouped by [`normalise`], each shown in the spelling used most
 /// often (ties: the spelling first seen). Empty text is not counted.
-#[derive(Debug, Default)]
+///
+/// Each distinct raw text is normalised once: a register repeats the same few categories and
+/// causes many thousand times.
+#[derive(Debug)]
 pub struct TextGroups<T> {
-    // normalised key -> (spelling -> (count, first seen), members)
-    groups: HashMap<String, Group<T>>,
-    seen: usize,
+    /// Raw text -> index in `spellings`.
+    raw: HashMap<String, usize>,
+    /// Distinct raw texts in the order first seen.
+    spellings: Vec<Spelling>,
+    /// Normalised key -> index in `groups`.
+    keys: HashMap<String, usize>,
+    /// (normalised key, members).
+    groups: Vec<(String, Vec<T>)>,
 }
 
 #[derive(Debug)]
-struct Group<T> {
-    spellings: HashMap<String, (usize, usize)>,
-    members: Vec<T>,
+struct Spelling {
+    /// The raw text with its whitespace collapsed.
+    text: String,
+    /// Its group; `None` for text that is empty once normalised.
+    group: Option<usize>,
+    count: usize,
+}
+
+impl<T> Default for TextGroups<T> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl<T> TextGroups<T> {
     /// No groups yet.
     pub fn new() -> Self {
         TextGroups {
-            groups: HashMap::new(),
-            seen: 0,
+            raw: HashMap::new(),
+            spellings: Vec::new(),
+            keys: HashMap::new(),
+            groups: Vec::new(),
         }
     }
 
     /// Adds `member` under `text`; returns false (and adds nothing) for empty text.
     pub fn add(&mut self, text: &str, member: T) -> bool {
-        let Some(key) = normalise(text) else {
+        let index = match self.raw.get(text) {
+            Some(&i) => i,
+            None => self.first_sight(text),
+        };
+        let spelling = &mut self.spellings[index];
+        let Some(group) = spelling.group else {
             return false;
         };
-        let group = self.groups.entry(key).or_insert_with(|| Group {
-            spellings: HashMap::new(),
-            members: Vec::new(),
-        });
-        let spelling = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        let order = self.seen;
-        group.spellings.entry(spelling).or_insert((0, order)).0 += 1;
-        group.members.push(member);
-        self.seen += 1;
+        spelling.count += 1;
+        self.groups[group].1.push(member);
         true
+    }
+
+    fn first_sight(&mut self, text: &str) -> usize {
+        let group = normalise(text).map(|key| match self.keys.get(&key) {
+            Some(&g) => g,
+            None => {
+                self.groups.push((key.clone(), Vec::new()));
+                self.keys.insert(key, self.groups.len() - 1);
+                self.groups.len() - 1
+            }
+        });
+        self.spellings.push(Spelling {
+            text: text.split_whitespace().collect::<Vec<_>>().join(" "),
+            group,
+            count: 0,
+        });
+        self.raw.insert(text.to_string(), self.spellings.len() - 1);
+        self.spellings.len() - 1
+    }
+
+    /// The spelling each group is shown in, by group index: the one used most often (raw
+    /// texts that differ only in whitespace are one spelling), ties to the first seen.
+    fn best_spellings(&self) -> Vec<String> {
+        let mut counts: Vec<HashMap<&str, (usize, usize)>> =
+            (0..self.groups.len()).map(|_| HashMap::new()).collect();
+        for (order, s) in self.spellings.iter().enumerate() {
+            if let Some(g) = s.group {
+                counts[g].entry(s.text.as_str()).or_insert((0, order)).0 += s.count;
+            }
+        }
+        counts
+            .into_iter()
+            .map(|spellings| {
+                spellings
+                    .into_iter()
+                    .max_by(|a, b| a.1.0.cmp(&b.1.0).then(b.1.1.cmp(&a.1.1)))
+                    .map(|(s, _)| s.to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    /// Each raw text added, mapped to the spelling its group is shown in (empty texts are
+    /// left out): what the CSV writes, so its rows count up to the report's groups.
+    pub fn shown_as(&self) -> HashMap<String, String> {
+        let best = self.best_spellings();
+        self.raw
+            .iter()
+            .filter_map(|(raw, &i)| {
+                let group = self.spellings[i].group?;
+                Some((raw.clone(), best[group].clone()))
+            })
+            .collect()
     }
 
     /// The groups as (spelling, members), largest first, then alphabetically by key.
     pub fn into_sorted(self) -> Vec<(String, Vec<T>)> {
+        let best = self.best_spellings();
         let mut out: Vec<(String, String, Vec<T>)> = self
             .groups
             .into_iter()
-            .map(|(key, g)| {
-                let spelling = g
-                    .spellings
-                    .into_iter()
-                    .max_by(|a, b| a.1.0.cmp(&b.1.0).then(b.1.1.cmp(&a.1.1)))
-                    .map(|(s, _)| s)
-                    .unwrap_or_default();
-                (key, spelling, g.members)
-            })
+            .zip(best)
+            .map(|((key, members), spelling)| (key, spelling, members))
             .collect();
         out.sort_by(|a, b| b.2.len().cmp(&a.2.len()).then_with(|| a.0.cmp(&b.0)));
         out.into_iter().map(|(_, s, m)| (s, m)).collect()
@@ -141,6 +205,9 @@ mod tests {
         ] {
             g.add(text, n);
         }
+        let shown = g.shown_as();
+        assert_eq!(shown["Levering te laat"], "levering te laat.");
+        assert!(!shown.contains_key(""));
         let sorted = g.into_sorted();
         assert_eq!(sorted.len(), 2);
         assert_eq!(sorted[0].0, "levering te laat.");

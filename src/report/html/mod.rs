@@ -7,6 +7,7 @@
 //! (`data-dim`, `data-key`), so tests can read the figures back without parsing prose.
 
 mod closing;
+mod handling;
 mod sections;
 
 use std::fmt::Write as _;
@@ -32,10 +33,10 @@ pub fn render(figures: &Figures, options: &Options) -> anyhow::Result<String> {
     sections::sources(&mut page, figures)?;
     sections::subjects(&mut page, figures)?;
     sections::classification(&mut page, figures)?;
-    sections::outcomes(&mut page, figures)?;
-    sections::lead_times(&mut page, figures);
-    sections::deadlines(&mut page, figures)?;
-    sections::root_causes(&mut page, figures)?;
+    handling::outcomes(&mut page, figures)?;
+    handling::lead_times(&mut page, figures);
+    handling::deadlines(&mut page, figures)?;
+    handling::root_causes(&mut page, figures)?;
     closing::recommendations_and_measures(&mut page, figures);
     closing::comparison(&mut page, figures);
     page.out.push_str("</body>\n</html>\n");
@@ -130,11 +131,12 @@ impl Page {
         let _ = writeln!(self.out, "<p class=\"note\">{}</p>", escape(text));
     }
 
-    /// A chart (already SVG) with its caption.
+    /// A chart (already SVG), described by `caption` for screen readers (the heading above
+    /// it says what it is).
     pub fn chart(&mut self, svg: &str, caption: &str) {
         let _ = write!(
             self.out,
-            "<figure>\n{svg}<figcaption>{}</figcaption>\n</figure>\n",
+            "<figure role=\"img\" aria-label=\"{}\">\n{svg}</figure>\n",
             escape(caption)
         );
     }
@@ -157,8 +159,21 @@ impl Page {
         }
     }
 
-    /// A breakdown as a table: label, count, share of `total`, and a total line.
+    /// A breakdown of complaints as a table: label, count, share of `total`, and a total
+    /// line.
     pub fn breakdown(&mut self, dim: &str, heading: &str, buckets: &[Bucket], total: usize) {
+        self.breakdown_of(dim, heading, buckets, total, self.l.complaints);
+    }
+
+    /// A breakdown of `what` (the total line's label).
+    pub fn breakdown_of(
+        &mut self,
+        dim: &str,
+        heading: &str,
+        buckets: &[Bucket],
+        total: usize,
+        what: &str,
+    ) {
         let l = self.l;
         let _ = write!(
             self.out,
@@ -185,10 +200,13 @@ impl Page {
             let _ = writeln!(self.out, "<td class=\"num\">{share}</td></tr>");
         }
         let sum: usize = buckets.iter().map(|b| b.count).sum();
-        let _ = write!(self.out, "</tbody>\n<tfoot><tr><td>{}</td>", l.complaints);
+        let _ = write!(self.out, "</tbody>\n<tfoot><tr><td>{}</td>", escape(what));
         self.num_cell(sum);
         let share = self.share(sum, total);
-        let _ = writeln!(self.out, "<td class=\"num\">{share}</td></tr></tfoot>\n</table>");
+        let _ = writeln!(
+            self.out,
+            "<td class=\"num\">{share}</td></tr></tfoot>\n</table>"
+        );
     }
 
     /// `n` as a percentage of `total` ("–" when there is nothing to divide by).
@@ -215,7 +233,7 @@ h2 { font-size: 21px; border-bottom: 2px solid var(--blue); padding-bottom: 4px;
   margin: 36px 0 12px; }
 h3 { font-size: 16px; margin: 22px 0 6px; }
 p { margin: 6px 0; }
-.meta, .note, figcaption { color: var(--muted); font-size: 13px; }
+.meta, .note { color: var(--muted); font-size: 13px; }
 .privacy { font-size: 13px; color: var(--muted); }
 .privacy.names { color: #8a1c10; font-weight: 600; }
 .cards { display: grid; grid-template-columns: repeat(3, 1fr); gap: 12px; margin: 10px 0; }
@@ -230,13 +248,15 @@ th { background: var(--soft); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tfoot td { font-weight: 600; border-top: 2px solid var(--ink); border-bottom: none; }
 td.refs { font-size: 12px; color: var(--muted); }
+td.ref { white-space: nowrap; }
 figure { margin: 10px 0 6px; break-inside: avoid; }
 figure svg { width: 100%; height: auto; display: block; }
 .two { display: grid; grid-template-columns: 1fr 1fr; gap: 18px; }
 @page { size: A4; margin: 15mm 14mm 17mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10.5pt; }
-  section + section { break-before: page; }
+  /* Each section on a new page; the deadlines share the lead times' page. */
+  section + section:not(#deadlines) { break-before: page; }
   section > h2 { margin-top: 0; }
   tr, figure, .card, h3 { break-inside: avoid; }
   h2, h3 { break-after: avoid; }

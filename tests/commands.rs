@@ -240,3 +240,41 @@ async fn staff_may_not_close_and_unknown_commands_are_answered() {
         "acknowledged"
     );
 }
+
+#[tokio::test]
+async fn rapport_mails_the_report_back_with_html_and_csv_attached() {
+    let t = TestBot::sqlite("").await;
+    t.register(&TestMail::new(
+        "klaas@klant.test",
+        "Boek kwijt",
+        "<c4@klant.test>",
+    ))
+    .await;
+    let outcome = t
+        .process(&TestMail::new(OFFICER, "#rapport 2026", "<cmd4@concreet.test>").bytes())
+        .await;
+    assert!(
+        matches!(outcome, Outcome::Commanded { applied: true, .. }),
+        "{outcome}"
+    );
+    let reports: Vec<_> = t
+        .outbox()
+        .await
+        .into_iter()
+        .filter(|o| o.kind == "report")
+        .collect();
+    assert_eq!(reports.len(), 1);
+    let mail = klachtenbot::intake::parse::parse(&reports[0].raw).expect("the report mail parses");
+    let names: Vec<&str> = mail
+        .attachments
+        .iter()
+        .map(|a| a.filename.as_str())
+        .collect();
+    assert_eq!(names, vec!["klachten-2026.html", "klachten-2026.csv"]);
+    let html = String::from_utf8_lossy(&mail.attachments[0].data);
+    assert!(html.contains("<svg"), "the HTML carries its charts");
+    assert!(
+        !html.contains("klaas@klant.test"),
+        "no personal data without --with-names"
+    );
+}

@@ -1,0 +1,246 @@
+//! The scheduler's tables (migration 0003) and the reads of `complaints` it needs
+//! (`updated_at`, which the record does not carry): here the open complaints with their
+//! waits on the complainant (`complaint_pauses`); `reminders.rs` and `digests.rs` apart.
+//!
+//! Portable SQL for SQLite and PostgreSQL, like `crate::store`: `$n` placeholders, Unix
+//! seconds, explicit columns.
+
+mod digests;
+mod reminders;
+
+pub use digests::{claim_digest, digest_done, last_digest_at, set_digest_outbox};
+pub use reminders::{
+    Reminder, claim_reminder, drop_reminder, due_reminders, insert_reminder, next_reminder_at,
+    reminders_of, reminders_of_open, revive_reminder, set_reminder_outbox, unclaim_and_drop,
+};
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use sqlx::{AnyConnection, Row};
+
+use super::plan::Waiting;
+use crate::domain::{Complaint, Status};
+use crate::store::complaints::{self, ListFilter, StoredComplaint};
+use crate::store::{from_opt_secs, from_secs, secs};
+
+/// An open complaint with what the planner needs besides the record.
+#[derive(Debug, Clone)]
+pub struct Tracked {
+    /// The complaint.
+    pub stored: StoredComplaint,
+    /// When its row last changed (the status change that started or ended a wait, usually).
+    pub updated_at: Timestamp,
+    /// Its recorded waits on the complainant, oldest first.
+    pub pauses: Vec<Pause>,
+}
+
+impl Tracked {
+    /// The open wait, if any.
+    pub fn open_pause(&self) -> Option<&Pause> {
+        self.pauses.iter().find(|p| p.ended_at.is_none())
+    }
+
+    /// The waits as the planner sees them.
+    pub fn waiting(&self) -> Waiting {
+        waiting(&self.stored.complaint, self.updated_at, &self.pauses)
+    }
+}
+
+/// One wait on the complainant's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pause {
+    /// Row id.
+    pub id: i64,
+    /// The solve deadline it applies to.
+    pub solve_by: Timestamp,
+    /// Start.
+    pub started_at: Timestamp,
+    /// End; none while it lasts.
+    pub ended_at: Option<Timestamp>,
+}
+
+/// The planner's view of the waits: the current one (or, when the scheduler has not seen
+/// it yet, the last change of the row), and the finished ones of the current solve deadline.
+pub fn waiting(c: &Complaint, updated_at: Timestamp, pauses: &[Pause]) -> Waiting {
+    let since = (c.status == Status::AwaitingVerdict).then(|| {
+        pauses
+            .iter()
+            .find(|p| p.ended_at.is_none())
+            .map_or(updated_at, |p| p.started_at)
+    });
+    let paused = pauses
+        .iter()
+        .filter(|p| secs(p.solve_by) == secs(c.deadlines.solve_by))
+        .filter_map(|p| p.ended_at.map(|end| p.started_at..end))
+        .collect();
+    Waiting { since, paused }
+}
+
+/// Every open complaint with its `updated_at` and pauses, oldest first.
+pub async fn open_complaints(conn: &mut AnyConnection) -> anyhow::Result<Vec<Tracked>> {
+    let filter = ListFilter {
+        open_only: true,
+        status: None,
+    };
+    let found = complaints::list(conn, filter).await?;
+    let rows = sqlx::query("SELECT id, updated_at FROM complaints WHERE status <> 'closed'")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut updated = BTreeMap::new();
+    for r in &rows {
+        updated.insert(r.try_get::<i64, _>(0)?, from_secs(r.try_get(1)?));
+    }
+    let rows = sqlx::query(
+        "SELECT id, complaint_id, solve_by, started_at, ended_at FROM complaint_pauses \
+         WHERE complaint_id IN (SELECT id FROM complaints WHERE status <> 'closed') ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut pauses: BTreeMap<i64, Vec<Pause>> = BTreeMap::new();
+    for r in &rows {
+        pauses
+            .entry(r.try_get(1)?)
+            .or_default()
+            .push(pause_from(r)?);
+    }
+    Ok(found
+        .into_iter()
+        .map(|stored| Tracked {
+            updated_at: updated
+                .get(&stored.id)
+                .copied()
+                .unwrap_or(stored.complaint.received_at),
+            pauses: pauses.remove(&stored.id).unwrap_or_default(),
+            stored,
+        })
+        .collect())
+}
+
+/// A cheap fingerprint of the register's complaints: the last timeline event, the latest
+/// change and the count. When it moves, something may need planning.
+pub async fn change_marker(conn: &mut AnyConnection) -> anyhow::Result<(i64, i64, i64)> {
+    let row = sqlx::query(
+        "SELECT (SELECT COALESCE(MAX(id), 0) FROM complaint_events), \
+         (SELECT COALESCE(MAX(updated_at), 0) FROM complaints), \
+         (SELECT COUNT(*) FROM complaints)",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+}
+
+/// The open complaints changed at or after `since`, or with a pending reminder due at
+/// `now`, by id.
+pub async fn changed_open_complaints(
+    conn: &mut AnyConnection,
+    since: Timestamp,
+    now: Timestamp,
+) -> anyhow::Result<Vec<i64>> {
+    let rows = sqlx::query(
+        "SELECT id FROM complaints WHERE status <> 'closed' AND (updated_at >= $1 \
+         OR id IN (SELECT complaint_id FROM reminders WHERE sent_at IS NULL \
+         AND dropped_at IS NULL AND due_at <= $2)) ORDER BY id",
+    )
+    .bind(secs(since))
+    .bind(secs(now))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get::<i64, _>(0)?)).collect()
+}
+
+/// One complaint with its `updated_at` and pauses (inside the send transaction).
+pub async fn tracked(conn: &mut AnyConnection, id: i64) -> anyhow::Result<Option<Tracked>> {
+    let Some(stored) = complaints::load_by_id(conn, id).await? else {
+        return Ok(None);
+    };
+    let row = sqlx::query("SELECT updated_at FROM complaints WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let rows = sqlx::query(
+        "SELECT id, complaint_id, solve_by, started_at, ended_at FROM complaint_pauses \
+         WHERE complaint_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Some(Tracked {
+        stored,
+        updated_at: from_secs(row.try_get(0)?),
+        pauses: rows.iter().map(pause_from).collect::<anyhow::Result<_>>()?,
+    }))
+}
+
+fn pause_from(r: &sqlx::any::AnyRow) -> anyhow::Result<Pause> {
+    Ok(Pause {
+        id: r.try_get(0)?,
+        solve_by: from_secs(r.try_get(2)?),
+        started_at: from_secs(r.try_get(3)?),
+        ended_at: from_opt_secs(r.try_get(4)?),
+    })
+}
+
+/// Records the start of a wait.
+pub async fn start_pause(
+    conn: &mut AnyConnection,
+    complaint_id: i64,
+    solve_by: Timestamp,
+    at: Timestamp,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO complaint_pauses (complaint_id, solve_by, started_at, ended_at) \
+         VALUES ($1, $2, $3, NULL)",
+    )
+    .bind(complaint_id)
+    .bind(secs(solve_by))
+    .bind(secs(at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the end of a wait.
+pub async fn end_pause(conn: &mut AnyConnection, id: i64, at: Timestamp) -> anyhow::Result<()> {
+    sqlx::query("UPDATE complaint_pauses SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
+        .bind(secs(at))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends the waits and drops the pending reminders of closed complaints. Looks first, so
+/// the usual round, with nothing to settle, writes nothing (SQLite has one writer).
+pub async fn settle_closed(conn: &mut AnyConnection, now: Timestamp) -> anyhow::Result<u64> {
+    let closed = "SELECT id FROM complaints WHERE status = 'closed'";
+    let row = sqlx::query(&format!(
+        "SELECT (SELECT COUNT(*) FROM complaint_pauses WHERE ended_at IS NULL \
+         AND complaint_id IN ({closed})), \
+         (SELECT COUNT(*) FROM reminders WHERE sent_at IS NULL AND dropped_at IS NULL \
+         AND complaint_id IN ({closed}))"
+    ))
+    .fetch_one(&mut *conn)
+    .await?;
+    let (pauses, pending): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    if pauses > 0 {
+        sqlx::query(&format!(
+            "UPDATE complaint_pauses SET ended_at = $1 WHERE ended_at IS NULL \
+             AND complaint_id IN ({closed})"
+        ))
+        .bind(secs(now))
+        .execute(&mut *conn)
+        .await?;
+    }
+    if pending == 0 {
+        return Ok(0);
+    }
+    let dropped = sqlx::query(&format!(
+        "UPDATE reminders SET dropped_at = $1 WHERE sent_at IS NULL AND dropped_at IS NULL \
+         AND complaint_id IN ({closed})"
+    ))
+    .bind(secs(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(dropped.rows_affected())
+}
