@@ -67,15 +67,29 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let period = Period::year(YEAR, bot.settings.organisation.timezone.clone())?;
-    for round in 1..=3 {
+    for round in 1..=2 {
         println!("round {round}:");
         timed_steps(&bot, &period).await?;
     }
-    let total = Instant::now();
-    let built = report::build(&bot, period, false).await?;
+    // The whole of it, as `klachtenbot report` and `#rapport` run it; the best of three,
+    // since other processes on a small machine add noise.
+    let mut times = Vec::new();
+    let mut built = None;
+    for _ in 0..3 {
+        let t = Instant::now();
+        built = Some(report::build(&bot, period.clone(), false).await?);
+        times.push(t.elapsed());
+    }
+    let built = built.context("built three times")?;
+    let best = times.iter().min().copied().unwrap_or_default();
     println!(
-        "report::build (read + figures + HTML + CSV + Markdown): {}; HTML {} KiB, CSV {} KiB, {} complaints",
-        secs(total.elapsed()),
+        "report::build (read + figures + HTML + CSV + Markdown): best {} of {}; HTML {} KiB, CSV {} KiB, {} complaints",
+        secs(best),
+        times
+            .iter()
+            .map(|t| secs(*t))
+            .collect::<Vec<_>>()
+            .join(", "),
         built.html.len() / 1024,
         built.csv.len() / 1024,
         built.figures.total

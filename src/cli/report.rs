@@ -4,7 +4,6 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use jiff::Timestamp;
 use jiff::civil::Date;
 
 use super::exit;
@@ -53,14 +52,15 @@ pub struct ReportArgs {
 /// to `--out` or standard output. Without `--year` or `--from/--to`, the current calendar
 /// year so far.
 pub async fn run(settings: Settings, args: &ReportArgs) -> anyhow::Result<u8> {
-    let period = match period(&settings, args) {
+    let bot = Bot::open(settings).await?;
+    let period = match period(&bot, args) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("klachtenbot report: {e:#}");
+            bot.store.close().await;
             return Ok(USAGE);
         }
     };
-    let bot = Bot::open(settings).await?;
     let report = crate::report::build(&bot, period.clone(), args.with_names).await?;
     let bytes: &[u8] = match args.format {
         ReportFormat::Html => report.html.as_bytes(),
@@ -89,8 +89,8 @@ pub async fn run(settings: Settings, args: &ReportArgs) -> anyhow::Result<u8> {
 }
 
 /// The period the arguments ask for, in the organisation's time zone.
-fn period(settings: &Settings, args: &ReportArgs) -> anyhow::Result<Period> {
-    let tz = settings.organisation.timezone.clone();
+fn period(bot: &Bot, args: &ReportArgs) -> anyhow::Result<Period> {
+    let tz = bot.settings.organisation.timezone.clone();
     let date = |s: &str| -> anyhow::Result<Date> {
         s.trim()
             .parse()
@@ -99,7 +99,7 @@ fn period(settings: &Settings, args: &ReportArgs) -> anyhow::Result<Period> {
     let period = match (args.year, args.from.as_deref(), args.to.as_deref()) {
         (Some(year), _, _) => Period::year(year, tz)?,
         (None, Some(from), Some(to)) => Period::between(date(from)?, date(to)?, tz)?,
-        _ => Period::year(Timestamp::now().to_zoned(tz.clone()).year(), tz)?,
+        _ => Period::year(bot.clock.now().to_zoned(tz.clone()).year(), tz)?,
     };
     Ok(period)
 }
