@@ -57,7 +57,57 @@ on_both_backends!(
     a_message_stored_before_a_crash_is_interpreted_on_its_next_delivery,
     a_complaint_with_a_nul_character_in_its_text_is_registered,
     a_bounce_of_our_acknowledgement_is_flagged_for_the_officer,
+    an_outbox_row_is_claimed_by_one_sender_only_until_its_lease_ends,
 );
+
+/// Two bots on one database: the first claim of a due row wins; the row is hidden from
+/// everyone until the lease ends, then due again (a crashed claimer's mail is retried).
+async fn an_outbox_row_is_claimed_by_one_sender_only_until_its_lease_ends(t: TestBot) {
+    use klachtenbot::store::outbox;
+    t.register(&klaas_complaint()).await;
+    let row = t
+        .outbox()
+        .await
+        .into_iter()
+        .next()
+        .expect("an acknowledgement row");
+    let now = t.clock.now();
+    let lease = now + SignedDuration::from_mins(5);
+    let mut conn = t.bot.store.pool().acquire().await.unwrap();
+    assert!(
+        outbox::claim_attempt(&mut conn, row.id, now, lease)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !outbox::claim_attempt(&mut conn, row.id, now, lease)
+            .await
+            .unwrap(),
+        "claimed twice"
+    );
+    assert!(
+        outbox::due(&mut conn, now, 10).await.unwrap().is_empty(),
+        "a claimed row is not due"
+    );
+    let after = lease + SignedDuration::from_secs(1);
+    assert_eq!(
+        outbox::due(&mut conn, after, 10).await.unwrap().len(),
+        1,
+        "due again after the lease"
+    );
+    assert!(
+        outbox::claim_attempt(
+            &mut conn,
+            row.id,
+            after,
+            after + SignedDuration::from_mins(5)
+        )
+        .await
+        .unwrap()
+    );
+    let attempts = outbox::list(&mut conn, None, None).await.unwrap()[0].attempts;
+    assert_eq!(attempts, 2);
+}
 
 const KLAAS: &str = "Klaas Klant <klaas@klant.example>";
 const KLAAS_ADDRESS: &str = "klaas@klant.example";

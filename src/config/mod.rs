@@ -104,6 +104,9 @@ pub struct SmtpSettings {
     pub retry_max: Duration,
     /// After this long since queueing, a mail that still fails temporarily is given up.
     pub give_up_after: Duration,
+    /// How long a row claimed for an attempt is hidden from other instances (and, after a
+    /// crash, from the restarted bot).
+    pub claim_lease: Duration,
 }
 
 /// Who is who.

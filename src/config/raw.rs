@@ -67,6 +67,7 @@ pub struct RawSmtp {
     pub retry_initial: Option<String>,
     pub retry_max: Option<String>,
     pub give_up_after: Option<String>,
+    pub claim_lease: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -483,12 +483,16 @@ fn smtp(s: RawSmtp, our: Option<&EmailAddress>, check: &mut Check) -> Option<Smt
     let retry_initial = duration("smtp.retry_initial", s.retry_initial, "30s");
     let retry_max = duration("smtp.retry_max", s.retry_max, "2h");
     let give_up_after = duration("smtp.give_up_after", s.give_up_after, "3d");
+    // Longer than any SMTP conversation (its timeout is 60 s), short enough that a crash
+    // delays the rows in flight by minutes, not hours.
+    let claim_lease = duration("smtp.claim_lease", s.claim_lease, "5m");
     Some(SmtpSettings {
         endpoint,
         from: from?,
         retry_initial,
         retry_max,
         give_up_after,
+        claim_lease,
     })
 }
 

@@ -111,7 +111,14 @@ async fn send_one(
     row: &outbox::Outgoing,
 ) -> anyhow::Result<()> {
     let mut conn = bot.store.pool().acquire().await?;
-    outbox::count_attempt(&mut conn, row.id).await?;
+    let now = bot.clock.now();
+    let lease_for =
+        SignedDuration::try_from(settings.claim_lease).unwrap_or(SignedDuration::from_secs(300));
+    let lease = now.saturating_add(lease_for).unwrap_or(now);
+    if !outbox::claim_attempt(&mut conn, row.id, now, lease).await? {
+        // Another instance took it.
+        return Ok(());
+    }
     drop(conn);
     let result = match envelope(row) {
         Ok(envelope) => transport

@@ -161,13 +161,26 @@ pub async fn next_due_at(conn: &mut AnyConnection) -> anyhow::Result<Option<Time
     Ok(from_opt_secs(row.try_get(0)?))
 }
 
-/// Records that an attempt is about to be made (before the SMTP conversation starts).
-pub async fn count_attempt(conn: &mut AnyConnection, id: i64) -> anyhow::Result<()> {
-    sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+/// Claims a due row for one attempt and counts the attempt, before the SMTP conversation
+/// starts. The claim pushes `next_attempt_at` to `lease_until`, so another instance on the
+/// same database does not pick the row up meanwhile; true for exactly one caller. If the
+/// claimer dies, the row becomes due again when the lease ends.
+pub async fn claim_attempt(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: Timestamp,
+    lease_until: Timestamp,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1 \
+         WHERE id = $2 AND status = 'pending' AND next_attempt_at <= $3",
+    )
+    .bind(secs(lease_until))
+    .bind(id)
+    .bind(secs(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Marks a mail as accepted by the SMTP server.

@@ -510,6 +510,7 @@ idle_timeout = "30s"
 host = "127.0.0.1"
 retry_initial = "1s"
 retry_max = "2s"
+claim_lease = "2s"
 {smtp}
 [people]
 officers = ["{OFFICER}"]
