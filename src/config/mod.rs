@@ -5,6 +5,7 @@
 //! is wrong) so `klachtenbot config check` can report them all at once.
 
 mod raw;
+mod servers;
 mod values;
 
 use std::fmt;
@@ -16,10 +17,9 @@ use jiff::tz::TimeZone;
 use crate::calendar::{DeadlineSpan, HolidayRules, WorkingCalendar};
 use crate::domain::EmailAddress;
 use raw::RawConfig;
+pub use servers::is_loopback;
 use values::Check;
-pub use values::{
-    Language, LogFormat, RateLimit, Security, is_loopback, parse_deadline, parse_duration,
-};
+pub use values::{Language, LogFormat, RateLimit, Security, parse_deadline, parse_duration};
 
 /// A password or other secret. `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq, Default)]

@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::Settings;
+use crate::config::{Secret, Settings, is_loopback};
 
 fn problems(toml: &str) -> Vec<String> {
     match Settings::from_toml(toml, Path::new("/nonexistent")) {

@@ -1,16 +1,13 @@
 //! Value types of the configuration and the validation of a [`RawConfig`].
 
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Span};
 
-use super::raw::{RawConfig, RawMailbox, RawSmtp};
-use super::{
-    DeadlinePolicy, Endpoint, Limits, MailboxSettings, Organisation, People, Problem, Secret,
-    Settings, SmtpSettings,
-};
+use super::raw::RawConfig;
+use super::servers::{auth, mailbox, smtp};
+use super::{DeadlinePolicy, Limits, Organisation, People, Problem, Settings};
 use crate::calendar::DeadlineSpan;
 use crate::domain::EmailAddress;
 
@@ -127,7 +124,7 @@ impl Check {
         self.problems
     }
 
-    fn problem(&mut self, key: &str, message: impl Into<String>) {
+    pub(super) fn problem(&mut self, key: &str, message: impl Into<String>) {
         self.problems.push(Problem {
             key: key.into(),
             message: message.into(),
@@ -135,20 +132,20 @@ impl Check {
     }
 
     /// Keeps `Ok` values; records `Err` as a problem under `key` and returns the fallback.
-    fn or<T>(&mut self, key: &str, r: Result<T, String>, fallback: T) -> T {
+    pub(super) fn or<T>(&mut self, key: &str, r: Result<T, String>, fallback: T) -> T {
         r.unwrap_or_else(|m| {
             self.problem(key, m);
             fallback
         })
     }
 
-    fn address(&mut self, key: &str, s: &str) -> Option<EmailAddress> {
+    pub(super) fn address(&mut self, key: &str, s: &str) -> Option<EmailAddress> {
         EmailAddress::parse(s)
             .map_err(|e| self.problem(key, e.to_string()))
             .ok()
     }
 
-    fn path(&self, p: &str) -> PathBuf {
+    pub(super) fn path(&self, p: &str) -> PathBuf {
         self.base.join(p)
     }
 }
@@ -356,251 +353,11 @@ fn parse_weekday(s: &str) -> Result<jiff::civil::Weekday, String> {
     Ok(day)
 }
 
-fn auth(a: super::raw::RawAuth, check: &mut Check) -> super::AuthSettings {
-    let require = a.require_authentication.unwrap_or(false);
-    if require && a.authserv_id.is_none() {
-        check.problem(
-            "auth.authserv_id",
-            "require_authentication needs the authserv-id of our receiving server",
-        );
-    }
-    let token_secret = match (a.token_secret_env, a.token_secret_file) {
-        (Some(_), Some(_)) => {
-            check.problem(
-                "auth.token_secret_env",
-                "give token_secret_env or token_secret_file, not both",
-            );
-            None
-        }
-        (Some(var), None) => match std::env::var(&var) {
-            Ok(v) if v.len() >= 16 => Some(Secret::new(v)),
-            Ok(_) => {
-                check.problem(
-                    "auth.token_secret_env",
-                    format!("{var} must hold at least 16 characters"),
-                );
-                None
-            }
-            Err(_) => {
-                check.problem(
-                    "auth.token_secret_env",
-                    format!("environment variable {var} is not set"),
-                );
-                None
-            }
-        },
-        (None, Some(file)) => match std::fs::read_to_string(check.path(&file)) {
-            Ok(v) if v.trim().len() >= 16 => Some(Secret::new(v.trim())),
-            Ok(_) => {
-                check.problem(
-                    "auth.token_secret_file",
-                    format!("{file} must hold at least 16 characters"),
-                );
-                None
-            }
-            Err(e) => {
-                check.problem("auth.token_secret_file", format!("cannot read {file}: {e}"));
-                None
-            }
-        },
-        (None, None) => None,
-    };
-    super::AuthSettings {
-        authserv_id: a.authserv_id.map(|s| s.trim().to_ascii_lowercase()),
-        require_authentication: require,
-        token_secret,
-    }
-}
-
 fn addresses(check: &mut Check, key: &str, list: Option<Vec<String>>) -> Vec<EmailAddress> {
     list.unwrap_or_default()
         .iter()
         .filter_map(|a| check.address(key, a))
         .collect()
-}
-
-fn mailbox(m: RawMailbox, check: &mut Check) -> MailboxSettings {
-    let endpoint = endpoint(
-        check,
-        "mailbox",
-        EndpointParts {
-            host: m.host,
-            port: m.port,
-            security: m.security,
-            user: m.user,
-            password_env: m.password_env,
-            password_file: m.password_file,
-            password_inline: m.password.is_some(),
-            ca_file: m.ca_file,
-        },
-        (993, 143),
-    );
-    let mut duration = |key: &str, v: Option<String>, default: &str| {
-        let text = v.unwrap_or_else(|| default.into());
-        check.or(key, parse_duration(&text), Duration::from_secs(60))
-    };
-    // 5 minutes of IDLE: well inside the 29 minutes RFC 2177 allows and short enough that a
-    // NAT box silently dropping the connection is noticed quickly.
-    let idle_timeout = duration("mailbox.idle_timeout", m.idle_timeout, "5m");
-    let poll_interval = duration("mailbox.poll_interval", m.poll_interval, "60s");
-    let batch_size = m.batch_size.unwrap_or(100);
-    if batch_size == 0 {
-        check.problem("mailbox.batch_size", "must be at least 1");
-    }
-    MailboxSettings {
-        endpoint,
-        inbox: m.inbox.unwrap_or_else(|| "INBOX".into()),
-        processed_folder: m.processed_folder.unwrap_or_else(|| "Processed".into()),
-        quarantine_folder: m.quarantine_folder.unwrap_or_else(|| "Quarantine".into()),
-        poll_interval,
-        idle_timeout,
-        batch_size: batch_size.max(1),
-    }
-}
-
-fn smtp(s: RawSmtp, our: Option<&EmailAddress>, check: &mut Check) -> Option<SmtpSettings> {
-    let parts = EndpointParts {
-        host: s.host,
-        port: s.port,
-        security: s.security,
-        user: s.user,
-        password_env: s.password_env,
-        password_file: s.password_file,
-        password_inline: s.password.is_some(),
-        ca_file: s.ca_file,
-    };
-    let endpoint = endpoint(check, "smtp", parts, (465, 587));
-    let from = match s.from {
-        Some(f) => check.address("smtp.from", &f),
-        None => our.cloned(),
-    };
-    let mut duration = |key: &str, v: Option<String>, default: &str| {
-        let text = v.unwrap_or_else(|| default.into());
-        check.or(key, parse_duration(&text), Duration::from_secs(60))
-    };
-    // 30 s doubling to 2 h, for 3 days: the classic MTA schedule (RFC 5321 §4.5.4.1 suggests
-    // giving up after 4-5 days; a complaints desk should hear sooner).
-    let retry_initial = duration("smtp.retry_initial", s.retry_initial, "30s");
-    let retry_max = duration("smtp.retry_max", s.retry_max, "2h");
-    let give_up_after = duration("smtp.give_up_after", s.give_up_after, "3d");
-    // Longer than any SMTP conversation (its timeout is 60 s), short enough that a crash
-    // delays the rows in flight by minutes, not hours.
-    let claim_lease = duration("smtp.claim_lease", s.claim_lease, "5m");
-    Some(SmtpSettings {
-        endpoint,
-        from: from?,
-        retry_initial,
-        retry_max,
-        give_up_after,
-        claim_lease,
-    })
-}
-
-struct EndpointParts {
-    host: Option<String>,
-    port: Option<u16>,
-    security: Option<String>,
-    user: Option<String>,
-    password_env: Option<String>,
-    password_file: Option<String>,
-    password_inline: bool,
-    ca_file: Option<String>,
-}
-
-fn endpoint(check: &mut Check, section: &str, p: EndpointParts, ports: (u16, u16)) -> Endpoint {
-    let key = |k: &str| format!("{section}.{k}");
-    let host = p.host.unwrap_or_default();
-    if host.is_empty() {
-        check.problem(&key("host"), "missing");
-    }
-    let security = match p.security.as_deref().unwrap_or("tls") {
-        "tls" => Security::Tls,
-        "starttls" => Security::StartTls,
-        "plain" => Security::Plain,
-        other => {
-            check.problem(
-                &key("security"),
-                format!("'{other}' is not tls, starttls or plain"),
-            );
-            Security::Tls
-        }
-    };
-    if security == Security::Plain && !is_loopback(&host) {
-        check.problem(
-            &key("security"),
-            format!(
-                "\"plain\" sends the password unencrypted; only allowed for loopback, not '{host}'"
-            ),
-        );
-    }
-    let port = p.port.unwrap_or(match security {
-        Security::Tls => ports.0,
-        _ => ports.1,
-    });
-    if p.password_inline {
-        check.problem(
-            &key("password"),
-            "secrets do not belong in the file: use password_env or password_file",
-        );
-    }
-    let password = match (p.password_env, p.password_file) {
-        (Some(_), Some(_)) => {
-            check.problem(
-                &key("password_env"),
-                "give password_env or password_file, not both",
-            );
-            Secret::default()
-        }
-        (Some(var), None) => match std::env::var(&var) {
-            Ok(v) => Secret::new(v),
-            Err(_) => {
-                check.problem(
-                    &key("password_env"),
-                    format!("environment variable {var} is not set"),
-                );
-                Secret::default()
-            }
-        },
-        (None, Some(file)) => match std::fs::read_to_string(check.path(&file)) {
-            Ok(v) => Secret::new(v.trim_end_matches(['\r', '\n'])),
-            Err(e) => {
-                check.problem(&key("password_file"), format!("cannot read {file}: {e}"));
-                Secret::default()
-            }
-        },
-        (None, None) => {
-            if p.user.is_some() {
-                check.problem(
-                    &key("password_env"),
-                    "a user is set but no password_env or password_file",
-                );
-            }
-            Secret::default()
-        }
-    };
-    let ca_file = p.ca_file.map(|f| check.path(&f));
-    if let Some(f) = &ca_file
-        && !f.is_file()
-    {
-        check.problem(&key("ca_file"), format!("{} does not exist", f.display()));
-    }
-    Endpoint {
-        host,
-        port,
-        security,
-        user: p.user,
-        password,
-        ca_file,
-    }
-}
-
-/// Whether a host name is a loopback address (where plain text cannot be sniffed).
-pub fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

@@ -7,9 +7,9 @@ use sqlx::AnyConnection;
 
 use super::answer::{reply, report};
 use super::effects::{self, Thread};
-use super::interpret::{flag_only, record, timeline};
 use super::parse::{InboundMail, Mailbox};
 use super::process::Outcome;
+use super::record::{flag_only, record, timeline};
 use super::{staff, strip};
 use crate::app::Bot;
 use crate::commands::{self, Command, DeadlineArg, Name, Parsed, Value, Who};

@@ -8,6 +8,7 @@ use super::command::{self, Role};
 use super::effects::{self, Thread};
 use super::parse::{InboundMail, Mailbox};
 use super::process::Outcome;
+use super::record::{excerpt, flag, keep_attachments, record, timeline};
 use super::staff;
 use super::strip;
 use crate::app::Bot;
@@ -18,7 +19,7 @@ use crate::domain::{
 use crate::outbound::queue::{self, Outgoing, notify_officers};
 use crate::procedure::{self, DeadlineTimes, Event, NewComplaint};
 use crate::store::complaints::{self, StoredComplaint};
-use crate::store::{events, flags, messages};
+use crate::store::{flags, messages};
 
 /// Decides and writes what the message means. Runs inside the claimed transaction.
 pub(super) async fn interpret(
@@ -420,131 +421,4 @@ pub(crate) fn deadlines(bot: &Bot, at: Timestamp) -> DeadlineTimes {
         explain_by: bot.calendar.deadline(at, &d.explain),
         solve_by: bot.calendar.deadline(at, &d.solve),
     }
-}
-
-pub(super) async fn keep_attachments(
-    conn: &mut AnyConnection,
-    id: i64,
-    mail: &InboundMail,
-) -> anyhow::Result<()> {
-    for a in &mail.attachments {
-        messages::add_attachment(conn, id, &a.filename, &a.content_type, &a.data).await?;
-    }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn flag(
-    bot: &Bot,
-    conn: &mut AnyConnection,
-    id: i64,
-    mail: Option<&InboundMail>,
-    complaint: Option<&StoredComplaint>,
-    kind: &str,
-    reason: &str,
-    now: Timestamp,
-) -> anyhow::Result<Outcome> {
-    let cid = complaint.map(|c| c.id);
-    let outcome = format!("flagged: {reason}");
-    match mail {
-        Some(m) => record(conn, id, m, kind, &outcome, cid, None).await?,
-        None => {
-            let i = messages::Interpretation {
-                kind,
-                outcome: &outcome,
-                from_address: None,
-                subject: None,
-                body_text: None,
-                complaint_id: cid,
-            };
-            messages::record(conn, id, &i).await?;
-        }
-    }
-    flags::raise(conn, Some(id), cid, kind, reason, now).await?;
-    let scope = complaint.map(|c| (c.id, c.complaint.reference));
-    notify_officers(bot, conn, scope, "Bericht vraagt aandacht", reason, now).await?;
-    Ok(Outcome::Flagged {
-        reason: reason.to_string(),
-        reference: scope.map(|s| s.1),
-    })
-}
-
-pub(super) async fn record(
-    conn: &mut AnyConnection,
-    id: i64,
-    mail: &InboundMail,
-    kind: &str,
-    outcome: &str,
-    complaint_id: Option<i64>,
-    body_text: Option<&str>,
-) -> anyhow::Result<()> {
-    let from = mail.from.as_ref().map(|f| f.address.to_string());
-    let i = messages::Interpretation {
-        kind,
-        outcome,
-        from_address: from.as_deref().or(mail.from_raw.as_deref()),
-        subject: Some(&mail.subject),
-        body_text,
-        complaint_id,
-    };
-    messages::record(conn, id, &i).await
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn timeline(
-    conn: &mut AnyConnection,
-    complaint_id: i64,
-    at: Timestamp,
-    actor: &str,
-    kind: &str,
-    detail: &str,
-    message_pk: Option<i64>,
-) -> anyhow::Result<()> {
-    events::append(
-        conn,
-        &events::NewEvent {
-            complaint_id,
-            at,
-            actor,
-            kind,
-            detail,
-            message_pk,
-            outbox_id: None,
-        },
-    )
-    .await
-}
-
-/// Records the message and raises a flag, without a notice (the caller sends its own).
-pub(super) async fn flag_only(
-    conn: &mut AnyConnection,
-    id: i64,
-    mail: &InboundMail,
-    complaint: Option<&StoredComplaint>,
-    kind: &str,
-    reason: &str,
-    now: Timestamp,
-) -> anyhow::Result<()> {
-    let cid = complaint.map(|c| c.id);
-    record(
-        conn,
-        id,
-        mail,
-        kind,
-        &format!("flagged: {reason}"),
-        cid,
-        None,
-    )
-    .await?;
-    flags::raise(conn, Some(id), cid, kind, reason, now).await?;
-    Ok(())
-}
-
-/// The first 300 characters of a text, for the timeline.
-fn excerpt(text: &str) -> String {
-    let mut s: String = text.chars().take(300).collect();
-    if text.chars().count() > 300 {
-        s.push('…');
-    }
-    s
 }

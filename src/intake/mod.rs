@@ -19,6 +19,7 @@ mod interpret;
 pub mod parse;
 pub mod phone;
 mod process;
+mod record;
 mod staff;
 pub mod strip;
 

@@ -6,9 +6,10 @@ use jiff::Timestamp;
 use sqlx::AnyConnection;
 
 use super::effects::{self, Thread};
-use super::interpret::{deadlines, keep_attachments, record, timeline};
+use super::interpret::deadlines;
 use super::parse::{self, InboundMail, Mailbox};
 use super::process::Outcome;
+use super::record::{keep_attachments, record, timeline};
 use super::{forward, phone, strip};
 use crate::app::Bot;
 use crate::commands::{Name, Parsed, Value};
