@@ -17,7 +17,7 @@ use crate::domain::{
     Channel, Complainant, Complaint, CustomerType, EmailAddress, MessageId, Origin, Reference,
 };
 use crate::outbound::queue::{self, Outgoing, notify_officers};
-use crate::procedure::{self, DeadlineTimes, Event, NewComplaint};
+use crate::procedure::{self, DeadlineTimes, Effect, Event, NewComplaint};
 use crate::store::complaints::{self, StoredComplaint};
 use crate::store::{flags, messages};
 
@@ -364,10 +364,8 @@ async fn register(
         description: text.clone(),
         solved_at_first_contact: false,
     };
-    let year = now.to_zoned(settings.organisation.timezone.clone()).year();
-    let reference = complaints::next_reference(conn, year).await?;
-    let (complaint, effects) = procedure::register(new, reference, deadlines(bot, now));
-    let cid = complaints::insert(conn, &complaint, now).await?;
+    let (cid, complaint, effects) = register_new(bot, conn, new, now).await?;
+    let reference = complaint.reference;
     record(
         conn,
         id,
@@ -411,6 +409,24 @@ async fn register(
     .await?;
     complaints::update(conn, cid, &complaint, now).await?;
     Ok(Outcome::Registered(reference))
+}
+
+/// Registers a new complaint (step 1): the next reference of the year in the organisation's
+/// time zone, the deadlines, the row. Returns its row id, the record and the effects to carry
+/// out (the acknowledgement).
+pub(super) async fn register_new(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    new: NewComplaint,
+    now: Timestamp,
+) -> anyhow::Result<(i64, Complaint, Vec<Effect>)> {
+    let year = now
+        .to_zoned(bot.settings.organisation.timezone.clone())
+        .year();
+    let reference = complaints::next_reference(conn, year).await?;
+    let (complaint, effects) = procedure::register(new, reference, deadlines(bot, now));
+    let cid = complaints::insert(conn, &complaint, now).await?;
+    Ok((cid, complaint, effects))
 }
 
 /// The deadlines of a complaint received at `at`.

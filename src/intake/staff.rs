@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use sqlx::AnyConnection;
 
 use super::effects::{self, Thread};
-use super::interpret::deadlines;
+use super::interpret::register_new;
 use super::parse::{self, InboundMail, Mailbox};
 use super::process::Outcome;
 use super::record::{keep_attachments, record, timeline};
@@ -72,7 +72,7 @@ pub(super) async fn note(
         description: note.text.clone(),
         solved_at_first_contact: solved,
     };
-    let (cid, complaint, effects) = register(bot, conn, id, mail, new, now).await?;
+    let (cid, complaint, effects) = register_new(bot, conn, new, now).await?;
     let channel = if letter { "letter" } else { "phone note" };
     let detail = format!("registered from a {channel} by {}: {subject}", from.address);
     timeline(
@@ -194,7 +194,7 @@ pub(super) async fn forward(
         description: original.text.clone(),
         solved_at_first_contact: false,
     };
-    let (cid, complaint, effects) = register(bot, conn, id, mail, new, now).await?;
+    let (cid, complaint, effects) = register_new(bot, conn, new, now).await?;
     let note = strip::new_text(&mail.text).text;
     let detail = format!(
         "forwarded by {}{}",
@@ -325,23 +325,6 @@ impl Original {
             },
         }
     }
-}
-
-async fn register(
-    bot: &Bot,
-    conn: &mut AnyConnection,
-    _id: i64,
-    _mail: &InboundMail,
-    new: NewComplaint,
-    now: Timestamp,
-) -> anyhow::Result<(i64, crate::domain::Complaint, Vec<Effect>)> {
-    let year = now
-        .to_zoned(bot.settings.organisation.timezone.clone())
-        .year();
-    let reference = complaints::next_reference(conn, year).await?;
-    let (complaint, effects) = procedure::register(new, reference, deadlines(bot, now));
-    let cid = complaints::insert(conn, &complaint, now).await?;
-    Ok((cid, complaint, effects))
 }
 
 /// `#structureel` on a note or forward: classify, which reports it to management and the

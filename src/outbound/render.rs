@@ -100,7 +100,8 @@ const NL_DAYS: [&str; 7] = [
     "zaterdag",
     "zondag",
 ];
-const NL_MONTHS: [&str; 12] = [
+/// Dutch month names, lower case (also used by the report).
+pub const NL_MONTHS: [&str; 12] = [
     "januari",
     "februari",
     "maart",
