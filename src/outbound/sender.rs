@@ -10,12 +10,11 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
-use lettre::AsyncTransport;
 use lettre::address::Envelope;
 use tokio_util::sync::CancellationToken;
 
 use super::queue::notify_officers;
-use super::smtp::{self, Transport};
+use super::smtp::{self, Failure, Transport};
 use crate::app::Bot;
 use crate::config::SmtpSettings;
 use crate::mailbox::jitter;
@@ -121,10 +120,7 @@ async fn send_one(
     }
     drop(conn);
     let result = match envelope(row) {
-        Ok(envelope) => transport
-            .send_raw(&envelope, &row.raw)
-            .await
-            .map_err(Failure::from),
+        Ok(envelope) => transport.send_raw(&envelope, &row.raw).await,
         Err(e) => Err(Failure::Permanent(format!("unusable envelope: {e}"))),
     };
     let now = bot.clock.now();
@@ -162,22 +158,6 @@ fn envelope(row: &outbox::Outgoing) -> anyhow::Result<Envelope> {
         .map(str::parse)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Envelope::new(from, to)?)
-}
-
-enum Failure {
-    Temporary(String),
-    Permanent(String),
-}
-
-impl From<lettre::transport::smtp::Error> for Failure {
-    fn from(e: lettre::transport::smtp::Error) -> Self {
-        // Only a 5xx reply is final; network, TLS, timeouts and 4xx may pass.
-        if e.is_permanent() {
-            Failure::Permanent(e.to_string())
-        } else {
-            Failure::Temporary(e.to_string())
-        }
-    }
 }
 
 fn expired(row: &outbox::Outgoing, settings: &SmtpSettings, now: Timestamp) -> bool {
