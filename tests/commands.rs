@@ -278,3 +278,46 @@ async fn rapport_mails_the_report_back_with_html_and_csv_attached() {
         "no personal data without --with-names"
     );
 }
+
+#[tokio::test]
+async fn a_measure_is_recorded_and_its_status_changed_by_mail() {
+    use sqlx::Row;
+    let t = TestBot::sqlite("").await;
+    let recorded = t
+        .process(
+            &TestMail::new(OFFICER, "#maatregel", "<m1@concreet.test>")
+                .body("Adrescontrole bij elke bestelling.")
+                .bytes(),
+        )
+        .await;
+    let Outcome::Commanded {
+        applied: true,
+        summary,
+        ..
+    } = recorded
+    else {
+        panic!("{recorded}")
+    };
+    assert!(summary.contains("measure 1 recorded"), "{summary}");
+    let changed = t
+        .process(&TestMail::new(OFFICER, "#maatregel 1 uitgevoerd", "<m2@concreet.test>").bytes())
+        .await;
+    let Outcome::Commanded {
+        applied: true,
+        summary,
+        ..
+    } = changed
+    else {
+        panic!("{changed}")
+    };
+    assert!(summary.contains("measure 1 is now done"), "{summary}");
+    let row = sqlx::query("SELECT text, status FROM measures")
+        .fetch_one(t.bot.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        row.try_get::<String, _>(0).unwrap(),
+        "Adrescontrole bij elke bestelling."
+    );
+    assert_eq!(row.try_get::<String, _>(1).unwrap(), "done");
+}

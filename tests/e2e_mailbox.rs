@@ -463,3 +463,47 @@ async fn the_other_tls_paths_work_imap_starttls_and_smtps_with_auth() -> Result<
     );
     app.stop().await
 }
+
+#[tokio::test]
+async fn a_message_too_large_is_quarantined_unread_and_the_officer_is_told_once() -> Result<()> {
+    let mut app = TestApp::spawn(SpawnOptions {
+        max_message_bytes: Some(20_000),
+        ..SpawnOptions::default()
+    })
+    .await?;
+    let big_id = new_message_id("big");
+    let big = complaint_mail(KLAAS, "Heel groot", &big_id, &"x".repeat(40_000));
+    let small = complaint_mail(
+        KLAAS,
+        "Gewoon",
+        &new_message_id("small"),
+        "Een gewone klacht.",
+    );
+    app.sandbox.deliver(KLAAS, &[SERVICE], &big).await?;
+    app.sandbox.deliver(KLAAS, &[SERVICE], &small).await?;
+    // Fetching goes on: the small one is acknowledged.
+    app.wait_for_parsed(KLAAS, "INBOX", ACK_WITHIN, |m| !m.is_empty())
+        .await?;
+    let quarantined = app
+        .sandbox
+        .wait_for(SERVICE, "Quarantine", ACK_WITHIN, |m| m.len() == 1)
+        .await?;
+    // The mail itself, untouched by us (Postfix and Dovecot added their trace headers).
+    let kept = String::from_utf8_lossy(&quarantined[0]);
+    assert!(
+        kept.contains(&big_id) && kept.len() > big.len(),
+        "the quarantined mail is the big one"
+    );
+    let notices = app
+        .wait_for_parsed(support::OFFICER, "INBOX", ACK_WITHIN, |m| !m.is_empty())
+        .await?;
+    assert_eq!(notices.len(), 1);
+    assert!(
+        notices[0].subject.contains("quarantaine"),
+        "{}",
+        notices[0].subject
+    );
+    assert!(notices[0].text.contains("too large"));
+    assert_eq!(app.complaint_count().await?, 1);
+    app.stop().await
+}

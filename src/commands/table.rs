@@ -480,8 +480,8 @@ pub const COMMANDS: &[Spec] = &[
         Who::Management,
         "stap 10",
         (
-            "legt een besloten maatregel vast (tekst in de mail)",
-            "records a measure management decided on (text in the mail)",
+            "legt een besloten maatregel vast (tekst in de mail); #maatregel 3 uitgevoerd wijzigt de status (besloten, in uitvoering, uitgevoerd, vervallen)",
+            "records a measure management decided on (text in the mail); #measure 3 done changes its status (decided, in progress, done, dropped)",
         ),
     ),
 ];

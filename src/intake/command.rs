@@ -330,12 +330,57 @@ fn event_for(
         (Name::Deadline, Value::Deadline(d)) => {
             Event::SolveDeadlineMoved(deadline_at(bot, *d, now)?)
         }
-        (Name::Recommendation | Name::Measure, _) => {
+        (Name::Measure, _) => {
+            match measure_arg(&cmd.arg_text)? {
+                MeasureArg::Update(..) => {}
+                MeasureArg::New(_) => {
+                    text()?;
+                }
+            }
+            return Ok(None);
+        }
+        (Name::Recommendation, _) => {
             text()?;
             return Ok(None);
         }
         _ => return Ok(None),
     }))
+}
+
+/// `#maatregel [status]` records a new measure (body: its text); `#maatregel <nummer>
+/// <status>` changes the status of measure `nummer`.
+enum MeasureArg {
+    New(&'static str),
+    Update(i64, &'static str),
+}
+
+fn measure_status(word: &str) -> Option<&'static str> {
+    match word.to_lowercase().replace(['-', '_'], " ").trim() {
+        "besloten" | "decided" => Some("decided"),
+        "in uitvoering" | "uitvoering" | "in progress" => Some("in_progress"),
+        "uitgevoerd" | "klaar" | "done" => Some("done"),
+        "vervallen" | "dropped" | "cancelled" => Some("dropped"),
+        _ => None,
+    }
+}
+
+fn measure_arg(arg: &str) -> Result<MeasureArg, String> {
+    let arg = arg.trim();
+    let bad = || format!("'{arg}': use besloten, in uitvoering, uitgevoerd or vervallen");
+    match arg
+        .split_once(char::is_whitespace)
+        .map_or((arg, ""), |(a, b)| (a, b.trim()))
+    {
+        ("", _) => Ok(MeasureArg::New("decided")),
+        (n, status) if n.chars().all(|c| c.is_ascii_digit()) => {
+            let id = n.parse().map_err(|_| bad())?;
+            Ok(MeasureArg::Update(
+                id,
+                measure_status(status).ok_or_else(bad)?,
+            ))
+        }
+        _ => Ok(MeasureArg::New(measure_status(arg).ok_or_else(bad)?)),
+    }
 }
 
 /// `#termijn`: a date means the end of that day in local time.
@@ -366,17 +411,30 @@ async fn general(
                 measures::add_recommendation(conn, cid, body, who.as_ref(), now).await?;
                 lines.push("recommendation recorded".into());
             }
-            Name::Measure if !body.trim().is_empty() => {
-                measures::add_measure(conn, cid, body, who.as_ref(), now).await?;
-                lines.push("measure recorded".into());
-            }
-            Name::Recommendation | Name::Measure => lines.push(format!(
+            Name::Measure => match measure_arg(&c.arg_text) {
+                Ok(MeasureArg::Update(id, status)) => {
+                    if measures::set_measure_status(conn, id, status, now).await? {
+                        lines.push(format!("measure {id} is now {status}"));
+                    } else {
+                        lines.push(format!("#{}: there is no measure {id}", c.word));
+                    }
+                }
+                Ok(MeasureArg::New(status)) if !body.trim().is_empty() => {
+                    let id =
+                        measures::add_measure(conn, cid, body, status, who.as_ref(), now).await?;
+                    lines.push(format!("measure {id} recorded ({status}); change it with #maatregel {id} uitgevoerd"));
+                }
+                Ok(MeasureArg::New(_)) | Err(_) => {
+                    lines.push(format!(
+                        "#{}: write the measure in the body of the mail",
+                        c.word
+                    ));
+                }
+            },
+            Name::Recommendation => lines.push(format!(
                 "#{}: write the text in the body of the mail",
                 c.word
             )),
-            Name::Report => {
-                lines.push("#rapport: the report is made with `klachtenbot report`".into())
-            }
             _ => {}
         }
     }

@@ -23,25 +23,43 @@ pub async fn add_recommendation(
     Ok(())
 }
 
-/// Records a measure management decided on (status `decided`).
+/// Records a measure management decided on; returns its number.
 pub async fn add_measure(
     conn: &mut AnyConnection,
     complaint_id: Option<i64>,
     text: &str,
+    status: &str,
     by: &str,
     now: Timestamp,
-) -> anyhow::Result<()> {
-    sqlx::query(
+) -> anyhow::Result<i64> {
+    let row = sqlx::query(
         "INSERT INTO measures (complaint_id, text, status, decided_by, decided_at, updated_at) \
-         VALUES ($1, $2, 'decided', $3, $4, $4)",
+         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
     )
     .bind(complaint_id)
     .bind(text.trim())
+    .bind(status)
     .bind(by)
     .bind(secs(now))
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok(())
+    Ok(row.try_get(0)?)
+}
+
+/// Changes a measure's status; false when there is no such measure.
+pub async fn set_measure_status(
+    conn: &mut AnyConnection,
+    id: i64,
+    status: &str,
+    now: Timestamp,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query("UPDATE measures SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(status)
+        .bind(secs(now))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// A recommendation or measure as stored.

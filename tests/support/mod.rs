@@ -53,6 +53,8 @@ pub struct SpawnOptions {
     /// With `tls`: IMAP with STARTTLS and SMTPS (implicit TLS) instead of IMAPS and
     /// submission with STARTTLS, so both TLS paths of each protocol are tested.
     pub starttls_imap: bool,
+    /// `limits.max_message_bytes`, when set.
+    pub max_message_bytes: Option<u64>,
 }
 
 enum Runner {
@@ -122,6 +124,12 @@ impl TestApp {
                     ),
                     &format!("port = {smtps}\nsecurity = \"tls\"\nuser"),
                 );
+        }
+        if let Some(max) = opts.max_message_bytes {
+            toml = toml.replace(
+                "[limits]\n",
+                &format!("[limits]\nmax_message_bytes = {max}\n"),
+            );
         }
         let toml = toml + "\n" + &opts.extra_toml;
         let config_path = dir.path().join("klachtenbot.toml");
