@@ -72,66 +72,23 @@ pub(super) async fn note(
         description: note.text.clone(),
         solved_at_first_contact: solved,
     };
-    let (cid, complaint, effects) = register_new(bot, conn, new, now).await?;
     let channel = if letter { "letter" } else { "phone note" };
     let detail = format!("registered from a {channel} by {}: {subject}", from.address);
-    timeline(
-        conn,
-        cid,
-        now,
-        from.address.as_ref(),
-        "registered",
-        &detail,
-        Some(id),
-    )
-    .await?;
-    let (complaint, mut lines) =
-        classify_structural(bot, conn, cid, complaint, parsed, from, now).await?;
-    let (complaint, mailed) = effects::carry_out(
-        bot,
-        conn,
-        cid,
-        complaint,
-        &effects,
-        from.address.as_ref(),
-        Thread::default(),
-        now,
-    )
-    .await?;
-    complaints::update(conn, cid, &complaint, now).await?;
-    lines.extend(mailed);
-    let acknowledged = effects.contains(&Effect::SendAcknowledgement)
-        && complaint.deadlines.acknowledged_at.is_some();
-    let mut ctx = effects::context(bot, &complaint);
+    let staff = Staff {
+        id,
+        mail,
+        from,
+        parsed,
+    };
+    let done = settle(bot, conn, &staff, new, &detail, Thread::default(), now).await?;
+    let mut ctx = effects::context(bot, &done.complaint);
     ctx.insert("channel", if letter { "brief" } else { "telefoonnotitie" });
     ctx.insert("solved", &solved);
     ctx.insert("missing", &note.missing.join(", "));
     ctx.insert("problems", &note.problems);
-    ctx.insert("acknowledged", &acknowledged);
-    answer(
-        bot,
-        conn,
-        mail,
-        from,
-        (cid, complaint.reference),
-        "note_reply",
-        ctx,
-        now,
-    )
-    .await?;
-    let reference = complaint.reference;
-    record(
-        conn,
-        id,
-        mail,
-        &format!("{}_note", complaint.channel),
-        &format!("registered {reference}"),
-        Some(cid),
-        Some(&body),
-    )
-    .await?;
-    keep_attachments(conn, id, mail).await?;
-    Ok(Outcome::Registered(reference))
+    ctx.insert("acknowledged", &done.acknowledged);
+    let kind = format!("{}_note", done.complaint.channel);
+    finish(bot, conn, &staff, &done, ctx, &kind, &body, now).await
 }
 
 fn note_subject(parsed: &Parsed, text: &str) -> String {
@@ -194,7 +151,6 @@ pub(super) async fn forward(
         description: original.text.clone(),
         solved_at_first_contact: false,
     };
-    let (cid, complaint, effects) = register_new(bot, conn, new, now).await?;
     let note = strip::new_text(&mail.text).text;
     let detail = format!(
         "forwarded by {}{}",
@@ -205,37 +161,19 @@ pub(super) async fn forward(
             format!(": {note}")
         }
     );
-    timeline(
-        conn,
-        cid,
-        now,
-        from.address.as_ref(),
-        "registered",
-        &detail,
-        Some(id),
-    )
-    .await?;
-    let (complaint, mut lines) =
-        classify_structural(bot, conn, cid, complaint, parsed, from, now).await?;
     let ids: Vec<MessageId> = original.message_id.iter().cloned().collect();
     let thread = Thread {
         in_reply_to: original.message_id.as_ref(),
         references: &ids,
     };
-    let (complaint, mailed) = effects::carry_out(
-        bot,
-        conn,
-        cid,
-        complaint,
-        &effects,
-        from.address.as_ref(),
-        thread,
-        now,
-    )
-    .await?;
-    complaints::update(conn, cid, &complaint, now).await?;
-    lines.extend(mailed);
-    let mut ctx = effects::context(bot, &complaint);
+    let staff = Staff {
+        id,
+        mail,
+        from,
+        parsed,
+    };
+    let done = settle(bot, conn, &staff, new, &detail, thread, now).await?;
+    let mut ctx = effects::context(bot, &done.complaint);
     ctx.insert("channel", "doorgestuurde mail");
     ctx.insert("solved", &false);
     ctx.insert(
@@ -246,34 +184,104 @@ pub(super) async fn forward(
             ""
         },
     );
-    ctx.insert("problems", &lines);
-    ctx.insert(
-        "acknowledged",
-        &complaint.deadlines.acknowledged_at.is_some(),
-    );
+    ctx.insert("problems", &done.lines);
+    ctx.insert("acknowledged", &done.acknowledged);
+    finish(
+        bot,
+        conn,
+        &staff,
+        &done,
+        ctx,
+        "forward",
+        &original.text,
+        now,
+    )
+    .await
+}
+
+/// The staff member's mail being handled.
+struct Staff<'a> {
+    id: i64,
+    mail: &'a InboundMail,
+    from: &'a Mailbox,
+    parsed: &'a Parsed,
+}
+
+/// A complaint registered from a staff member's mail, with its effects carried out.
+struct Settled {
+    cid: i64,
+    complaint: crate::domain::Complaint,
+    lines: Vec<String>,
+    acknowledged: bool,
+}
+
+/// Registers, notes it on the timeline, applies `#structureel`/`#incident`, and carries out
+/// the effects (acknowledgement, management notice).
+#[allow(clippy::too_many_arguments)]
+async fn settle(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    staff: &Staff<'_>,
+    new: NewComplaint,
+    detail: &str,
+    thread: Thread<'_>,
+    now: Timestamp,
+) -> anyhow::Result<Settled> {
+    let (cid, complaint, effects) = register_new(bot, conn, new, now).await?;
+    let actor = staff.from.address.as_ref();
+    timeline(conn, cid, now, actor, "registered", detail, Some(staff.id)).await?;
+    let (complaint, mut lines) =
+        classify_structural(bot, conn, cid, complaint, staff.parsed, staff.from, now).await?;
+    let (complaint, mailed) =
+        effects::carry_out(bot, conn, cid, complaint, &effects, actor, thread, now).await?;
+    complaints::update(conn, cid, &complaint, now).await?;
+    lines.extend(mailed);
+    let acknowledged = effects.contains(&Effect::SendAcknowledgement)
+        && complaint.deadlines.acknowledged_at.is_some();
+    Ok(Settled {
+        cid,
+        complaint,
+        lines,
+        acknowledged,
+    })
+}
+
+/// Answers the staff member and records the message.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    staff: &Staff<'_>,
+    done: &Settled,
+    ctx: tera::Context,
+    kind: &str,
+    text: &str,
+    now: Timestamp,
+) -> anyhow::Result<Outcome> {
+    let reference = done.complaint.reference;
     answer(
         bot,
         conn,
-        mail,
-        from,
-        (cid, complaint.reference),
+        staff.mail,
+        staff.from,
+        (done.cid, reference),
         "note_reply",
         ctx,
         now,
     )
     .await?;
-    let reference = complaint.reference;
+    let outcome = format!("registered {reference}");
     record(
         conn,
-        id,
-        mail,
-        "forward",
-        &format!("registered {reference} (forwarded)"),
-        Some(cid),
-        Some(&original.text),
+        staff.id,
+        staff.mail,
+        kind,
+        &outcome,
+        Some(done.cid),
+        Some(text),
     )
     .await?;
-    keep_attachments(conn, id, mail).await?;
+    keep_attachments(conn, staff.id, staff.mail).await?;
     Ok(Outcome::Registered(reference))
 }
 
