@@ -16,6 +16,8 @@ use crate::domain::EmailAddress;
 pub enum Automated {
     /// A delivery status notification (bounce).
     Bounce,
+    /// A delivery report that is not a failure (delayed, delivered, relayed).
+    DeliveryNotice,
     /// A read receipt or other disposition notification.
     ReadReceipt,
     /// An out-of-office or other automatic reply.
@@ -35,6 +37,7 @@ impl Automated {
     pub fn as_str(self) -> &'static str {
         match self {
             Automated::Bounce => "bounce",
+            Automated::DeliveryNotice => "delivery_notice",
             Automated::ReadReceipt => "read_receipt",
             Automated::AutoReply => "auto_reply",
             Automated::Generated => "auto_generated",
@@ -110,6 +113,13 @@ pub fn automated(mail: &InboundMail) -> Option<Automated> {
     let h = &mail.automation;
     match h.report_type.as_deref() {
         Some("disposition-notification") => return Some(Automated::ReadReceipt),
+        // Only a failure is a bounce; a "delayed" warning or a "delivered" receipt is not,
+        // and must not tell the officer that our mail did not arrive.
+        Some("delivery-status")
+            if !h.dsn_actions.is_empty() && !h.dsn_actions.iter().any(|a| a == "failed") =>
+        {
+            return Some(Automated::DeliveryNotice);
+        }
         // A report without report-type is in practice a DSN.
         Some("delivery-status" | "unknown") => return Some(Automated::Bounce),
         Some(_) => return Some(Automated::Generated),

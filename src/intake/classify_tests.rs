@@ -117,3 +117,15 @@ fn our_own_address_is_a_loop() {
     ));
     assert!(!is_own(&mail("From: klaas@klant.nl"), &[&own]));
 }
+
+#[test]
+fn a_delay_warning_is_not_a_bounce() {
+    let raw = "From: MAILER-DAEMON@x.nl\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n\
+--b\r\nContent-Type: text/plain\r\n\r\nDelayed.\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\n\
+Reporting-MTA: dns; x.nl\r\n\r\nFinal-Recipient: rfc822; a@b.nl\r\nAction: delayed\r\nStatus: 4.4.1\r\n--b--\r\n";
+    let m = parse(raw.as_bytes()).unwrap();
+    assert_eq!(m.automation.dsn_actions, vec!["delayed".to_string()]);
+    assert_eq!(automated(&m), Some(Automated::DeliveryNotice));
+    let failed = parse(raw.replace("delayed", "failed").as_bytes()).unwrap();
+    assert_eq!(automated(&failed), Some(Automated::Bounce));
+}

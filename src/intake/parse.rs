@@ -47,6 +47,9 @@ pub struct AutomationHeaders {
     /// The `report-type` of a `multipart/report` (delivery-status, disposition-notification,
     /// feedback-report, tlsrpt), lower case.
     pub report_type: Option<String>,
+    /// The `Action:` values of a DSN's `message/delivery-status` part (RFC 3464 §2.3.3),
+    /// lower case: `failed` is a bounce; `delayed`, `delivered`, `relayed`, `expanded` are not.
+    pub dsn_actions: Vec<String>,
     /// `X-Auto-Response-Suppress`: alone it does not make a mail automated, but it asks us not
     /// to answer automatically.
     pub suppress_auto_response: Option<String>,
@@ -252,8 +255,27 @@ fn automation(m: &Message<'_>) -> AutomationHeaders {
                 .is_empty()
         }),
         report_type,
+        dsn_actions: dsn_actions(m),
         suppress_auto_response: lower_text(m, "X-Auto-Response-Suppress"),
     }
+}
+
+fn dsn_actions(m: &Message<'_>) -> Vec<String> {
+    m.parts
+        .iter()
+        .filter(|p| p.is_content_type("message", "delivery-status"))
+        .flat_map(|p| {
+            String::from_utf8_lossy(p.contents())
+                .lines()
+                .filter_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.trim()
+                        .eq_ignore_ascii_case("action")
+                        .then(|| value.trim().to_ascii_lowercase())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Old list servers (Majordomo, LISTSERV) set no List-Id but send as `owner-list@` or
