@@ -34,6 +34,10 @@ mod tests;
 pub use deadline::DeadlineSpan;
 pub use holidays::{HolidayRules, LiberationDay, dutch_public_holidays, easter_sunday};
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use jiff::{
     Span, Timestamp,
     civil::{Date, DateTime, Time},
@@ -62,12 +66,37 @@ pub enum CalendarError {
 pub struct WorkingCalendar {
     tz: TimeZone,
     rules: HolidayRules,
+    /// Weekday holidays of the years around now, computed once: the report asks for the
+    /// working days of 100,000 lead times, the scheduler for every open complaint.
+    cached: Arc<BTreeMap<i16, Vec<Date>>>,
 }
+
+/// The distinct holiday dates of `year` that fall on Monday to Friday.
+fn compute_weekday_holidays(year: i16, rules: &HolidayRules) -> Vec<Date> {
+    let mut dates: Vec<Date> = dutch_public_holidays(year, rules)
+        .into_iter()
+        .map(|(date, _)| date)
+        .filter(|&date| is_weekday(date))
+        .collect();
+    // Two holidays on one date (Hemelvaartsdag on 5 May) must not count twice.
+    dates.dedup();
+    dates
+}
+
+/// The years whose holidays are computed up front; others are computed when asked.
+const CACHED_YEARS: std::ops::RangeInclusive<i16> = 2000..=2100;
 
 impl WorkingCalendar {
     /// A calendar for `tz` with the holidays of `rules`.
     pub fn new(tz: TimeZone, rules: HolidayRules) -> Self {
-        WorkingCalendar { tz, rules }
+        let cached = CACHED_YEARS
+            .map(|year| (year, compute_weekday_holidays(year, &rules)))
+            .collect();
+        WorkingCalendar {
+            tz,
+            rules,
+            cached: Arc::new(cached),
+        }
     }
 
     /// A calendar for the IANA zone `name` (e.g. [`DEFAULT_TIME_ZONE`]), as read from config.
@@ -214,7 +243,7 @@ impl WorkingCalendar {
             }
         }
         let holidays: i64 = (after.year()..=upto.year())
-            .flat_map(|year| self.weekday_holidays(year))
+            .flat_map(|year| self.weekday_holidays(year).into_owned())
             .filter(|&holiday| after < holiday && holiday <= upto)
             .map(|_| 1)
             .sum();
@@ -222,15 +251,11 @@ impl WorkingCalendar {
     }
 
     /// The distinct holiday dates of `year` that fall on Monday to Friday.
-    fn weekday_holidays(&self, year: i16) -> Vec<Date> {
-        let mut dates: Vec<Date> = dutch_public_holidays(year, &self.rules)
-            .into_iter()
-            .map(|(date, _)| date)
-            .filter(|&date| is_weekday(date))
-            .collect();
-        // Two holidays on one date (Hemelvaartsdag on 5 May) must not count twice.
-        dates.dedup();
-        dates
+    fn weekday_holidays(&self, year: i16) -> Cow<'_, [Date]> {
+        match self.cached.get(&year) {
+            Some(dates) => Cow::Borrowed(dates),
+            None => Cow::Owned(compute_weekday_holidays(year, &self.rules)),
+        }
     }
 
     /// The instant of local `date` at `time`, DST gaps and folds resolved compatibly.
