@@ -14,7 +14,7 @@ use super::{staff, strip};
 use crate::app::Bot;
 use crate::commands::{self, Command, DeadlineArg, Name, Parsed, Value, Who};
 use crate::domain::{Classification, Complaint, EmailAddress, MessageId, Reference};
-use crate::outbound::queue::notify_officers;
+use crate::outbound::queue::{Notice, notify_officers};
 use crate::procedure::{self, Event};
 use crate::store::complaints::{self, StoredComplaint};
 use crate::store::measures;
@@ -528,7 +528,7 @@ async fn refuse_forgery(
     }
     let scope = existing.map(|c| (c.id, c.complaint.reference));
     let text = format!("{reason}\n\nSubject: {}", mail.subject);
-    notify_officers(bot, conn, scope, "Opdracht geweigerd", &text, now).await?;
+    notify_officers(bot, conn, scope, Notice::CommandRefused, &text, now).await?;
     flag_only(conn, id, mail, existing, "refused_command", &reason, now).await?;
     Ok(Outcome::Flagged {
         reason,

@@ -6,7 +6,7 @@ use sqlx::AnyConnection;
 
 use crate::app::Bot;
 use crate::domain::{Complaint, EmailAddress, MessageId, Outcome};
-use crate::outbound::queue::{self, BOT, Outgoing, notify_officers};
+use crate::outbound::queue::{self, BOT, Notice, Outgoing, notify_officers};
 use crate::procedure::{self, Effect, Event};
 use crate::store::{events, outbox};
 
@@ -97,7 +97,7 @@ pub(super) async fn carry_out(
                     bot,
                     conn,
                     Some((cid, c.reference)),
-                    "Ontvangstbevestiging per post of telefoon",
+                    Notice::AcknowledgeByPost,
                     &text,
                     now,
                 )

@@ -16,7 +16,7 @@ use crate::commands;
 use crate::domain::{
     Channel, Complainant, Complaint, CustomerType, EmailAddress, MessageId, Origin, Reference,
 };
-use crate::outbound::queue::{self, Outgoing, notify_officers};
+use crate::outbound::queue::{self, Notice, Outgoing, notify_officers};
 use crate::procedure::{self, DeadlineTimes, Effect, Event, NewComplaint};
 use crate::store::complaints::{self, StoredComplaint};
 use crate::store::{flags, messages};
@@ -176,7 +176,7 @@ async fn automated(
                 bot,
                 conn,
                 Some((found.id, found.complaint.reference)),
-                "Bounce",
+                Notice::Bounced,
                 &reason,
                 now,
             )
@@ -250,7 +250,7 @@ async fn follow_up(
         )
         .await?;
         flags::raise(conn, Some(id), Some(found.id), "not_a_party", &reason, now).await?;
-        notify_officers(bot, conn, scope, "Onbekende afzender", &reason, now).await?;
+        notify_officers(bot, conn, scope, Notice::UnknownSender, &reason, now).await?;
         return Ok(Outcome::Flagged {
             reason,
             reference: Some(c.reference),
@@ -292,7 +292,7 @@ async fn follow_up(
         )
         .await?;
         let text = format!("{reason}.\n\nTheir words:\n\n{text}");
-        notify_officers(bot, conn, scope, "Reactie op gesloten klacht", &text, now).await?;
+        notify_officers(bot, conn, scope, Notice::ClosedComplaint, &text, now).await?;
     }
     // Step 8: the complainant's answer to a proposed solution goes to the officer and the
     // assignee, with the commands that record the verdict.

@@ -19,7 +19,7 @@ use super::interpret::interpret;
 use super::parse::{self, InboundMail};
 use crate::app::Bot;
 use crate::domain::Reference;
-use crate::outbound::queue::notify_officers;
+use crate::outbound::queue::{Notice, notify_officers};
 use crate::store::{self, flags, messages};
 
 /// Where a message came from, kept with it for the officer.
@@ -271,7 +271,7 @@ async fn flag_message(
     let text = format!(
         "Message {id} could not be handled automatically: {reason}.\nIt is kept; nothing was lost."
     );
-    notify_officers(bot, &mut tx, None, "Bericht vraagt aandacht", &text, now).await?;
+    notify_officers(bot, &mut tx, None, Notice::NeedsAttention, &text, now).await?;
     tx.commit().await?;
     Ok(Outcome::Flagged {
         reason: reason.to_string(),

@@ -7,7 +7,7 @@ use sqlx::AnyConnection;
 use super::parse::InboundMail;
 use super::process::Outcome;
 use crate::app::Bot;
-use crate::outbound::queue::notify_officers;
+use crate::outbound::queue::{Notice, notify_officers};
 use crate::store::complaints::StoredComplaint;
 use crate::store::{events, flags, messages};
 
@@ -51,7 +51,7 @@ pub(super) async fn flag(
     }
     flags::raise(conn, Some(id), cid, kind, reason, now).await?;
     let scope = complaint.map(|c| (c.id, c.complaint.reference));
-    notify_officers(bot, conn, scope, "Bericht vraagt aandacht", reason, now).await?;
+    notify_officers(bot, conn, scope, Notice::NeedsAttention, reason, now).await?;
     Ok(Outcome::Flagged {
         reason: reason.to_string(),
         reference: scope.map(|s| s.1),

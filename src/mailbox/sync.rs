@@ -15,7 +15,7 @@ use super::session::{ImapSession, timed};
 use crate::app::Bot;
 use crate::config::MailboxSettings;
 use crate::intake::{self, IntakeError, Source};
-use crate::outbound::queue::notify_officers;
+use crate::outbound::queue::{Notice, notify_officers};
 use crate::store::{cursors, flags};
 
 /// What one drain did.
@@ -240,7 +240,7 @@ async fn quarantine(
         tracing::warn!(uid, %reason, "quarantined");
         let detail = format!("IMAP message (uid {uid}) moved to folder {folder}: {reason}");
         flags::raise(&mut tx, None, None, "quarantined", &detail, now).await?;
-        notify_officers(bot, &mut tx, None, "Bericht in quarantaine", &detail, now).await?;
+        notify_officers(bot, &mut tx, None, Notice::Quarantined, &detail, now).await?;
     }
     tx.commit().await?;
     bot.outbox_ready.notify_one();

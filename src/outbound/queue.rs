@@ -131,13 +131,59 @@ pub async fn enqueue_with_attachments(
     Ok((id, message_id))
 }
 
+/// What a notice to the officers is about; its title in the mail's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// A message needs a person (unreadable, no sender, processing failed).
+    NeedsAttention,
+    /// A message was moved to the quarantine folder.
+    Quarantined,
+    /// A mail of ours could not be delivered.
+    NotDelivered,
+    /// A mail of ours to a complainant bounced.
+    Bounced,
+    /// A command from an officer's or staff address was refused (no proof).
+    CommandRefused,
+    /// Someone who is not a party wrote about a complaint.
+    UnknownSender,
+    /// Someone wrote on a closed complaint.
+    ClosedComplaint,
+    /// The acknowledgement must go by post or phone.
+    AcknowledgeByPost,
+}
+
+impl Notice {
+    /// The title, Dutch or English.
+    pub fn title(self, language: crate::config::Language) -> &'static str {
+        let (nl, en) = match self {
+            Notice::NeedsAttention => ("Bericht vraagt aandacht", "Message needs attention"),
+            Notice::Quarantined => ("Bericht in quarantaine", "Message quarantined"),
+            Notice::NotDelivered => ("Mail niet afgeleverd", "Mail not delivered"),
+            Notice::Bounced => ("Mail onbestelbaar", "Mail bounced"),
+            Notice::CommandRefused => ("Opdracht geweigerd", "Command refused"),
+            Notice::UnknownSender => ("Onbekende afzender", "Unknown sender"),
+            Notice::ClosedComplaint => {
+                ("Reactie op gesloten klacht", "Reply on a closed complaint")
+            }
+            Notice::AcknowledgeByPost => (
+                "Ontvangstbevestiging per post of telefoon",
+                "Acknowledge by post or phone",
+            ),
+        };
+        match language {
+            crate::config::Language::Nl => nl,
+            crate::config::Language::En => en,
+        }
+    }
+}
+
 /// Tells the officers something (a flag, a quarantined mail, a failed send). Does nothing
 /// when no officer is configured: the flag stays visible in `klachtenbot list --flagged`.
 pub async fn notify_officers(
     bot: &Bot,
     conn: &mut AnyConnection,
     complaint: Option<(i64, Reference)>,
-    title: &str,
+    notice: Notice,
     text: &str,
     now: Timestamp,
 ) -> anyhow::Result<()> {
@@ -146,7 +192,7 @@ pub async fn notify_officers(
         return Ok(());
     }
     let mut context = tera::Context::new();
-    context.insert("title", title);
+    context.insert("title", notice.title(bot.settings.organisation.language));
     context.insert("text", text);
     let mail = Outgoing {
         complaint,

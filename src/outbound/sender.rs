@@ -13,7 +13,7 @@ use jiff::{SignedDuration, Timestamp};
 use lettre::address::Envelope;
 use tokio_util::sync::CancellationToken;
 
-use super::queue::notify_officers;
+use super::queue::{Notice, notify_officers};
 use super::smtp::{self, Failure, Transport};
 use crate::app::Bot;
 use crate::config::SmtpSettings;
@@ -192,7 +192,7 @@ async fn give_up(
     );
     flags::raise(&mut tx, None, row.complaint_id, "send_failed", &detail, now).await?;
     if row.kind != "officer_notice" {
-        notify_officers(bot, &mut tx, None, "Mail niet afgeleverd", &detail, now).await?;
+        notify_officers(bot, &mut tx, None, Notice::NotDelivered, &detail, now).await?;
     }
     tx.commit().await?;
     Ok(())
