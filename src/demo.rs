@@ -122,6 +122,8 @@ staff_domains = ["concreet.test"]
         smtp = sandbox.smtp_port(),
         db = dir.join("klachtenbot.db").display(),
     );
+    // Written out so a second terminal can look into the register while the demo runs.
+    std::fs::write(dir.join("klachtenbot.toml"), &toml)?;
     Settings::from_toml(&toml, dir).map_err(|problems| {
         let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
         anyhow::anyhow!("demo settings are invalid: {}", list.join("; "))
