@@ -321,3 +321,16 @@ async fn a_measure_is_recorded_and_its_status_changed_by_mail() {
     );
     assert_eq!(row.try_get::<String, _>(1).unwrap(), "done");
 }
+
+#[tokio::test]
+async fn a_staff_members_hashtag_that_is_no_command_is_plain_text() {
+    let t = TestBot::sqlite("").await;
+    let outcome = t
+        .process(
+            &TestMail::new(STAFF, "Printer #urgent kapot", "<s1@concreet.test>")
+                .body("De printer doet het niet.")
+                .bytes(),
+        )
+        .await;
+    assert!(matches!(outcome, Outcome::Registered(_)), "{outcome}");
+}

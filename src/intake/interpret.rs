@@ -84,7 +84,10 @@ pub(super) async fn interpret(
     if role.may_command() {
         let parsed = commands::parse_subject(&mail.subject);
         let forward = role.staff && existing.is_none() && staff::looks_forwarded(mail);
-        if parsed.any() || forward {
+        // An officer is told about a mistyped command; for anyone else a `#word` that is no
+        // command at all ("#urgent") is just part of their subject.
+        let commanded = !parsed.commands.is_empty() || (role.officer && parsed.any());
+        if commanded || forward {
             return command::handle(bot, conn, id, mail, &from, parsed, existing, now).await;
         }
     }
