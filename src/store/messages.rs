@@ -215,15 +215,6 @@ pub async fn for_complaint(
     Ok(out)
 }
 
-/// The raw bytes of a stored message.
-pub async fn raw(conn: &mut AnyConnection, id: i64) -> anyhow::Result<Option<Vec<u8>>> {
-    let row = sqlx::query("SELECT raw FROM messages WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.map(|r| r.try_get(0)).transpose()?)
-}
-
 /// How many messages are stored.
 pub async fn count(conn: &mut AnyConnection) -> anyhow::Result<i64> {
     Ok(sqlx::query("SELECT COUNT(*) FROM messages")

@@ -36,11 +36,6 @@ pub struct Tracked {
 }
 
 impl Tracked {
-    /// The open wait, if any.
-    pub fn open_pause(&self) -> Option<&Pause> {
-        self.pauses.iter().find(|p| p.ended_at.is_none())
-    }
-
     /// The waits as the planner sees them.
     pub fn waiting(&self) -> Waiting {
         waiting(&self.stored.complaint, self.updated_at, &self.pauses)
