@@ -7,7 +7,7 @@ use sqlx::AnyConnection;
 use super::parse::{InboundMail, Mailbox};
 use crate::app::Bot;
 use crate::commands::{self, Name, Parsed, Value};
-use crate::domain::{Complaint, EmailAddress, MessageId};
+use crate::domain::{Complaint, EmailAddress, MessageId, Reference};
 use crate::outbound::compose::FileAttachment;
 use crate::outbound::queue::{self, Outgoing};
 use crate::store::complaints::StoredComplaint;
@@ -67,6 +67,23 @@ pub(super) async fn reply(
     ctx.insert("state", &complaint.map(|c| state_text(bot, &c.complaint)));
     ctx.insert("show_help", &(!ok || parsed.has(Name::Help)));
     ctx.insert("help", &commands::help(dutch));
+    let complaint = complaint.map(|c| (c.id, c.complaint.reference));
+    answer_sender(bot, conn, mail, from, complaint, "command_reply", ctx, now).await
+}
+
+/// Answers the sender of `mail` in its thread, with the null envelope sender (staff mail
+/// must never start a loop).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn answer_sender(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    mail: &InboundMail,
+    from: &Mailbox,
+    complaint: Option<(i64, Reference)>,
+    kind: &str,
+    context: tera::Context,
+    now: Timestamp,
+) -> anyhow::Result<()> {
     let references: Vec<MessageId> = mail
         .references
         .iter()
@@ -74,9 +91,9 @@ pub(super) async fn reply(
         .cloned()
         .collect();
     let out = Outgoing {
-        complaint: complaint.map(|c| (c.id, c.complaint.reference)),
-        kind: "command_reply",
-        context: ctx,
+        complaint,
+        kind,
+        context,
         to: vec![from.address.clone()],
         in_reply_to: mail.message_id.as_ref(),
         references,

@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 use sqlx::AnyConnection;
 
+use super::answer::answer_sender;
 use super::effects::{self, Thread};
 use super::interpret::register_new;
 use super::parse::{self, InboundMail, Mailbox};
@@ -16,7 +17,6 @@ use crate::commands::{Name, Parsed, Value};
 use crate::domain::{
     Channel, Classification, Complainant, CustomerType, EmailAddress, MessageId, Origin,
 };
-use crate::outbound::queue::{self, Outgoing};
 use crate::procedure::{self, Effect, Event, NewComplaint};
 use crate::store::complaints;
 
@@ -259,12 +259,12 @@ async fn finish(
     now: Timestamp,
 ) -> anyhow::Result<Outcome> {
     let reference = done.complaint.reference;
-    answer(
+    answer_sender(
         bot,
         conn,
         staff.mail,
         staff.from,
-        (done.cid, reference),
+        Some((done.cid, reference)),
         "note_reply",
         ctx,
         now,
@@ -382,35 +382,4 @@ async fn classify_structural(
         now,
     )
     .await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn answer(
-    bot: &Bot,
-    conn: &mut AnyConnection,
-    mail: &InboundMail,
-    from: &Mailbox,
-    complaint: (i64, crate::domain::Reference),
-    kind: &str,
-    context: tera::Context,
-    now: Timestamp,
-) -> anyhow::Result<()> {
-    let references: Vec<MessageId> = mail
-        .references
-        .iter()
-        .chain(&mail.message_id)
-        .cloned()
-        .collect();
-    let out = Outgoing {
-        complaint: Some(complaint),
-        kind,
-        context,
-        to: vec![from.address.clone()],
-        in_reply_to: mail.message_id.as_ref(),
-        references,
-        auto_reply: false,
-        null_sender: true,
-    };
-    queue::enqueue(bot, conn, out, now).await?;
-    Ok(())
 }
