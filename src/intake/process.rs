@@ -238,11 +238,25 @@ async fn interpret_in_transaction(
 ) -> anyhow::Result<Outcome> {
     let mut tx = bot.store.begin().await?;
     if !messages::claim(&mut tx, id, now).await? {
-        return Ok(Outcome::Duplicate);
+        return not_claimed(&mut tx, id).await;
     }
     let outcome = interpret(bot, &mut tx, id, mail, now).await?;
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// A claim that changed no row is a duplicate only when the row reads back committed and
+/// processed (another delivery took it first); a row that is not there was never committed,
+/// a storage failure the caller retries.
+async fn not_claimed(conn: &mut sqlx::AnyConnection, id: i64) -> anyhow::Result<Outcome> {
+    match messages::processed(conn, id).await? {
+        Some(true) => Ok(Outcome::Duplicate),
+        Some(false) | None => Err(store::fault::NotCommitted {
+            table: "messages",
+            id,
+        }
+        .into()),
+    }
 }
 
 /// Claims the message (if nobody has) and flags it; used for too-large mail and when
@@ -256,7 +270,7 @@ async fn flag_message(
 ) -> anyhow::Result<Outcome> {
     let mut tx = bot.store.begin().await?;
     if !messages::claim(&mut tx, id, now).await? {
-        return Ok(Outcome::Duplicate);
+        return not_claimed(&mut tx, id).await;
     }
     let interpretation = messages::Interpretation {
         kind,

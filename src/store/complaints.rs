@@ -30,13 +30,15 @@ pub async fn next_reference(conn: &mut AnyConnection, year: i16) -> anyhow::Resu
     .bind(i64::from(year))
     .execute(&mut *conn)
     .await?;
-    let row = sqlx::query(
+    let query = sqlx::query(
         "UPDATE reference_counters SET last_number = last_number + 1 WHERE year = $1 \
          RETURNING last_number",
     )
-    .bind(i64::from(year))
-    .fetch_one(&mut *conn)
-    .await?;
+    .bind(i64::from(year));
+    let row = super::returning(query, conn)
+        .await
+        .context("UPDATE reference_counters")?
+        .ok_or(sqlx::Error::RowNotFound)?;
     let n: i64 = row.try_get(0)?;
     let number = u32::try_from(n).context("reference counter out of range")?;
     Ok(Reference::new(year, number)?)
@@ -63,16 +65,17 @@ pub async fn insert(
         reopenings, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
         $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, \
         $31, $32, $33) RETURNING id";
-    let row = bind_all(
+    let query = bind_all(
         sqlx::query(sql)
             .bind(c.reference.to_string())
             .bind(secs(c.received_at)),
         c,
         now,
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .context("Failed to insert complaint")?;
+    );
+    let row = super::returning(query, conn)
+        .await
+        .context("INSERT INTO complaints")?
+        .ok_or(sqlx::Error::RowNotFound)?;
     Ok(row.try_get(0)?)
 }
 

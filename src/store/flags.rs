@@ -1,5 +1,6 @@
 //! The `flags` table: what the officer must look at, and why.
 
+use anyhow::Context;
 use jiff::Timestamp;
 use sqlx::{AnyConnection, Row};
 
@@ -14,7 +15,7 @@ pub async fn raise(
     detail: &str,
     now: Timestamp,
 ) -> anyhow::Result<i64> {
-    let row = sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO flags (message_pk, complaint_id, reason, detail, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -22,9 +23,11 @@ pub async fn raise(
     .bind(complaint_id)
     .bind(reason)
     .bind(detail)
-    .bind(secs(now))
-    .fetch_one(&mut *conn)
-    .await?;
+    .bind(secs(now));
+    let row = super::returning(query, conn)
+        .await
+        .context("INSERT INTO flags")?
+        .ok_or(sqlx::Error::RowNotFound)?;
     Ok(row.try_get(0)?)
 }
 

@@ -1,5 +1,6 @@
 //! Recommendations (`#aanbeveling`) and measures (`#maatregel`), for the annual report.
 
+use anyhow::Context;
 use jiff::Timestamp;
 use sqlx::{AnyConnection, Row};
 
@@ -32,7 +33,7 @@ pub async fn add_measure(
     by: &str,
     now: Timestamp,
 ) -> anyhow::Result<i64> {
-    let row = sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO measures (complaint_id, text, status, decided_by, decided_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
     )
@@ -40,9 +41,11 @@ pub async fn add_measure(
     .bind(text.trim())
     .bind(status)
     .bind(by)
-    .bind(secs(now))
-    .fetch_one(&mut *conn)
-    .await?;
+    .bind(secs(now));
+    let row = super::returning(query, conn)
+        .await
+        .context("INSERT INTO measures")?
+        .ok_or(sqlx::Error::RowNotFound)?;
     Ok(row.try_get(0)?)
 }
 

@@ -1,5 +1,6 @@
 //! The `messages` table (every received mail, raw) and its attachments.
 
+use anyhow::Context;
 use jiff::Timestamp;
 use sqlx::{AnyConnection, Row};
 
@@ -35,7 +36,7 @@ pub enum Stored {
 
 /// Stores the raw bytes unless the same message is already there.
 pub async fn store_raw(conn: &mut AnyConnection, m: &RawMessage<'_>) -> anyhow::Result<Stored> {
-    let inserted = sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO messages (dedupe_key, message_id, sha256, size, raw, source, received_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
     )
@@ -45,9 +46,11 @@ pub async fn store_raw(conn: &mut AnyConnection, m: &RawMessage<'_>) -> anyhow::
     .bind(i64::try_from(m.raw.len()).unwrap_or(i64::MAX))
     .bind(m.raw)
     .bind(m.source)
-    .bind(secs(m.received_at))
-    .fetch_optional(&mut *conn)
-    .await?;
+    .bind(secs(m.received_at));
+    // To its end: the autocommit of this insert can fail (disk full) after the id came back.
+    let inserted = super::returning(query, conn)
+        .await
+        .context("INSERT INTO messages")?;
     if let Some(row) = inserted {
         return Ok(Stored::New(row.try_get(0)?));
     }
@@ -74,6 +77,22 @@ pub async fn claim(conn: &mut AnyConnection, id: i64, now: Timestamp) -> anyhow:
             .execute(&mut *conn)
             .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Whether a message row is committed and claimed: `Some(true)` processed, `Some(false)`
+/// stored but unclaimed, `None` no such row. A failed claim is called a duplicate only after
+/// this reads back a committed, processed row; a missing row means its insert never reached
+/// the disk, which is a storage failure and never a verdict about the mail.
+pub async fn processed(conn: &mut AnyConnection, id: i64) -> anyhow::Result<Option<bool>> {
+    let row = sqlx::query("SELECT processed_at FROM messages WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .context("SELECT processed_at FROM messages")?;
+    Ok(match row {
+        Some(row) => Some(row.try_get::<Option<i64>, _>(0)?.is_some()),
+        None => None,
+    })
 }
 
 /// What the intake made of a message.

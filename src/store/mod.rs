@@ -8,6 +8,7 @@
 pub mod complaints;
 pub mod cursors;
 pub mod events;
+pub mod fault;
 pub mod flags;
 pub mod measures;
 pub mod messages;
@@ -115,27 +116,23 @@ impl Store {
     }
 }
 
-/// Whether a database error will likely go away by itself (locked, busy, unreachable), so
-/// the caller should retry later rather than give up.
+/// Whether an error is a temporary storage failure (disk full, I/O, read-only, locked,
+/// unreachable, ...: see [`fault`]), so the caller should wait and retry rather than give up.
 pub fn is_transient(err: &anyhow::Error) -> bool {
-    err.chain()
-        .any(|cause| match cause.downcast_ref::<sqlx::Error>() {
-            Some(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => true,
-            Some(sqlx::Error::Database(db)) => {
-                let code = db.code().unwrap_or_default();
-                // SQLite: 5 BUSY, 6 LOCKED (and their extended codes); PostgreSQL: class 08
-                // connection exceptions, 40001 serialization failure, 40P01 deadlock, 57P0x
-                // shutdown.
-                code == "5"
-                    || code == "6"
-                    || code.starts_with("08")
-                    || code == "40001"
-                    || code == "40P01"
-                    || code.starts_with("57P")
-                    || db.message().contains("database is locked")
-            }
-            _ => false,
-        })
+    fault::of(err).is_some_and(|f| f.is_temporary())
+}
+
+/// Runs an `INSERT`/`UPDATE ... RETURNING` to its end and gives its first row.
+///
+/// sqlx's `fetch_one`/`fetch_optional` on SQLite stop stepping the statement after the first
+/// row and ignore what the reset reports; outside a transaction that reset is the commit, so
+/// a commit that fails (SQLITE_FULL on a full disk) went unseen while the returned id pointed
+/// at a row that was never stored. `fetch_all` steps to SQLITE_DONE and returns the error.
+pub async fn returning<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    conn: &mut sqlx::AnyConnection,
+) -> Result<Option<sqlx::any::AnyRow>, sqlx::Error> {
+    Ok(query.fetch_all(conn).await?.into_iter().next())
 }
 
 /// Unix seconds for the database.

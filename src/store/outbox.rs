@@ -4,6 +4,7 @@
 //! and marks the row sent, retried or failed afterwards, each in its own short statement so
 //! no transaction is ever held open during an SMTP conversation.
 
+use anyhow::Context;
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -39,7 +40,7 @@ pub async fn enqueue(
     m: &NewOutgoing<'_>,
     now: Timestamp,
 ) -> anyhow::Result<i64> {
-    let row = sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO outbox (complaint_id, kind, message_id, envelope_from, recipients, subject, \
          body, raw, auto_reply, status, attempts, next_attempt_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10) RETURNING id",
@@ -53,9 +54,11 @@ pub async fn enqueue(
     .bind(m.body)
     .bind(m.raw)
     .bind(i64::from(m.auto_reply))
-    .bind(secs(now))
-    .fetch_one(&mut *conn)
-    .await?;
+    .bind(secs(now));
+    let row = super::returning(query, conn)
+        .await
+        .context("INSERT INTO outbox")?
+        .ok_or(sqlx::Error::RowNotFound)?;
     Ok(row.try_get(0)?)
 }
 

@@ -1,0 +1,92 @@
+//! Real storage faults for the fault tests: a small tmpfs for the register (mounted and
+//! unmounted by a guard), filled by another process (`dd`), remounted read-only, or its
+//! folder made unwritable. Needs root, like the mail sandbox.
+#![allow(dead_code)] // Not every test file uses every helper.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A tmpfs of a few MB, mounted on a fresh temporary folder; unmounted (lazily, so a
+/// process still holding a file there cannot block it) and removed on drop.
+pub struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (as `mount -o size=`: "4m").
+    pub fn mount(size: &str) -> Tmpfs {
+        let dir = tempfile::Builder::new()
+            .prefix("kb-fault-")
+            .tempdir()
+            .expect("create a mount point");
+        run(Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0755"),
+                "tmpfs",
+            ])
+            .arg(dir.path()));
+        Tmpfs { dir }
+    }
+
+    /// The mount point.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Fills the file system to the last byte from another process (`dd` until ENOSPC);
+    /// returns the filler's path.
+    pub fn fill(&self) -> PathBuf {
+        let filler = self.path().join("filler");
+        // dd fails with "No space left on device" by design; only the full disk matters.
+        let _ = Command::new("dd")
+            .arg("if=/dev/zero")
+            .arg(format!("of={}", filler.display()))
+            .args(["bs=4k", "status=none"])
+            .status()
+            .expect("run dd");
+        assert!(self.free_bytes() < 4096, "the file system is not full");
+        filler
+    }
+
+    /// Removes the filler again.
+    pub fn unfill(&self) {
+        std::fs::remove_file(self.path().join("filler")).expect("remove the filler");
+    }
+
+    /// Free bytes on the file system.
+    pub fn free_bytes(&self) -> u64 {
+        let out = Command::new("df")
+            .args(["--output=avail", "-B1"])
+            .arg(self.path())
+            .output()
+            .expect("run df");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .nth(1)
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(u64::MAX)
+    }
+
+    /// Remounts the file system read-only (`true`) or read-write (`false`).
+    pub fn read_only(&self, ro: bool) {
+        let opt = if ro { "remount,ro" } else { "remount,rw" };
+        run(Command::new("mount").args(["-o", opt]).arg(self.path()));
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+fn run(cmd: &mut Command) {
+    let status = cmd.status().expect("run a mount command (needs root)");
+    assert!(status.success(), "{cmd:?} failed: {status}");
+}
