@@ -28,6 +28,7 @@
 //! - [`cli`]: the command line; [`demo`]: the local demo; [`sandbox`]: real Dovecot and
 //!   Postfix on loopback for tests, demo and benchmarks.
 //! - [`scheduler`]: deadlines watched, reminders before and after them, daily and weekly digests.
+//! - [`space`]: the free-space floor of a SQLite register (`[database] min_free`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -48,4 +49,5 @@ pub mod procedure;
 pub mod report;
 pub mod sandbox;
 pub mod scheduler;
+pub mod space;
 pub mod store;

@@ -11,10 +11,15 @@ use crate::intake::{self, IntakeError, Source};
 /// Ingests files (or standard input) and returns the sysexits code: the worst of all
 /// inputs, temporary failure first because it asks the caller to retry.
 pub async fn run(settings: Settings, files: &[PathBuf]) -> anyhow::Result<u8> {
+    if let Some(low) = crate::space::low(&settings) {
+        eprintln!("klachtenbot: temporary failure, try again later: {low}");
+        return Ok(exit::TEMPFAIL);
+    }
     let bot = match Bot::open(settings).await {
         Ok(bot) => bot,
         Err(e) => {
             eprintln!("klachtenbot: cannot open the register: {e:#}");
+            // Every storage failure is temporary (see store::fault): the MTA keeps the mail.
             return Ok(if crate::store::is_transient(&e) || is_unavailable(&e) {
                 exit::TEMPFAIL
             } else {

@@ -370,6 +370,8 @@ struct StatusReport {
     complaints: i64,
     messages: i64,
     workers: Vec<cursors::WorkerStatus>,
+    /// Set while the register's disk is below `[database] min_free` (no mail is taken).
+    low_space: Option<String>,
 }
 
 /// `klachtenbot status`.
@@ -385,6 +387,7 @@ pub async fn status(bot: &Bot, json: bool) -> anyhow::Result<u8> {
         complaints: complaints::count(&mut conn).await?,
         messages: messages::count(&mut conn).await?,
         workers: cursors::workers(&mut conn).await?,
+        low_space: crate::space::low(&bot.settings).map(|l| l.to_string()),
     };
     if json {
         print_json(&report)?;
@@ -395,6 +398,9 @@ pub async fn status(bot: &Bot, json: bool) -> anyhow::Result<u8> {
         report.complaints, report.messages, report.open_flags
     );
     println!("outbox: {pending} pending, {sent} sent, {failed} failed");
+    if let Some(low) = &report.low_space {
+        println!("NOT TAKING MAIL: {low}");
+    }
     for (folder, c) in &report.cursors {
         println!(
             "folder {folder}: uidvalidity {} next uid {}",

@@ -6,6 +6,7 @@
 
 mod raw;
 mod servers;
+mod size;
 mod values;
 
 use std::fmt;
@@ -224,6 +225,9 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     /// `sqlite://file.db` or `postgres://...`.
     pub database_url: String,
+    /// `[database] min_free` in bytes (SQLite only; 0 = no floor): below it no mail is
+    /// taken (see [`crate::space`]).
+    pub database_min_free: u64,
     /// Officers, management, staff.
     pub people: People,
     /// Deadlines.

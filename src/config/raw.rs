@@ -74,6 +74,7 @@ pub struct RawSmtp {
 #[serde(deny_unknown_fields)]
 pub struct RawDatabase {
     pub url: Option<String>,
+    pub min_free: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

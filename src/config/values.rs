@@ -248,6 +248,16 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
         }
     };
 
+    let database_min_free = check.or(
+        "database.min_free",
+        super::size::parse_size(
+            raw.database
+                .as_ref()
+                .and_then(|d| d.min_free.as_deref())
+                .unwrap_or("200MB"),
+        ),
+        200_000_000,
+    );
     let database_url = raw
         .database
         .and_then(|d| d.url)
@@ -266,6 +276,7 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
         mailbox,
         smtp,
         database_url,
+        database_min_free,
         people: People {
             officers,
             management,

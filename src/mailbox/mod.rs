@@ -68,6 +68,8 @@ async fn watch_once(bot: &Bot, cancel: &CancellationToken) -> anyhow::Result<()>
     sync::ensure_folders(&mut session, settings).await?;
     tracing::info!(host = %settings.endpoint.host, idle = caps.idle, "connected to the mailbox");
     loop {
+        // Below the free-space floor no mail is taken: it stays in the inbox until space is back.
+        crate::space::hold(bot, cancel).await;
         // The drain is not raced against the cancel token: the message in hand is finished,
         // then the loop notices the cancellation before the next wait.
         let drained = sync::drain(bot, &mut session, caps).await?;

@@ -150,6 +150,8 @@ pub enum Notice {
     ClosedComplaint,
     /// The acknowledgement must go by post or phone.
     AcknowledgeByPost,
+    /// The register's disk is below `[database] min_free`: no mail is taken.
+    LowDisk,
 }
 
 impl Notice {
@@ -168,6 +170,10 @@ impl Notice {
             Notice::AcknowledgeByPost => (
                 "Ontvangstbevestiging per post of telefoon",
                 "Acknowledge by post or phone",
+            ),
+            Notice::LowDisk => (
+                "Schijf van het register bijna vol: geen mail aangenomen",
+                "Register disk nearly full: no mail taken",
             ),
         };
         match language {
