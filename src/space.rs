@@ -72,7 +72,7 @@ pub fn sqlite_dir(url: &str) -> Option<PathBuf> {
 /// Free bytes on the file system holding `dir`.
 pub fn free_bytes(dir: &Path) -> std::io::Result<u64> {
     let stat = nix::sys::statvfs::statvfs(dir).map_err(std::io::Error::from)?;
-    Ok(u64::from(stat.blocks_available()).saturating_mul(u64::from(stat.fragment_size())))
+    Ok(stat.blocks_available().saturating_mul(stat.fragment_size()))
 }
 
 /// The register's file system when it is below the floor; `None` when there is room, no
