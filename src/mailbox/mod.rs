@@ -22,6 +22,10 @@ use session::ImapSession;
 /// several instances do not hammer a recovering server in step.
 const BACKOFF_MIN: Duration = Duration::from_secs(2);
 const BACKOFF_MAX: Duration = Duration::from_secs(80);
+/// The ceiling when the register failed (disk full, read-only, database away): the mail
+/// waits in the inbox, and a freed disk or a restarted database should be used within
+/// seconds, not after the full IMAP backoff. A retry costs one login and one SELECT.
+const STORAGE_BACKOFF_MAX: Duration = Duration::from_secs(10);
 
 /// A delay around `base` (±25 %).
 pub fn jitter(base: Duration) -> Duration {
@@ -38,7 +42,13 @@ pub async fn watch(bot: Bot, cancel: CancellationToken) {
             Ok(()) => return,
             Err(e) => {
                 let message = format!("{e:#}");
-                tracing::warn!(error = %message, retry_in = ?backoff, "mailbox watcher failed; reconnecting");
+                let storage = crate::store::fault::of(&e).filter(|f| f.is_temporary());
+                if let Some(fault) = &storage {
+                    backoff = backoff.min(STORAGE_BACKOFF_MAX);
+                    tracing::warn!(error = %message, %fault, retry_in = ?backoff, "register unavailable; the mail stays in the inbox");
+                } else {
+                    tracing::warn!(error = %message, retry_in = ?backoff, "mailbox watcher failed; reconnecting");
+                }
                 if let Ok(mut conn) = bot.store.pool().acquire().await {
                     let _ = cursors::worker_error(&mut conn, "watcher", &message, bot.clock.now())
                         .await;
@@ -47,7 +57,12 @@ pub async fn watch(bot: Bot, cancel: CancellationToken) {
                     () = cancel.cancelled() => return,
                     () = tokio::time::sleep(jitter(backoff)) => {}
                 }
-                backoff = (backoff * 2).min(BACKOFF_MAX);
+                let max = if storage.is_some() {
+                    STORAGE_BACKOFF_MAX
+                } else {
+                    BACKOFF_MAX
+                };
+                backoff = (backoff * 2).min(max);
             }
         }
     }

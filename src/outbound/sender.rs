@@ -127,7 +127,8 @@ async fn send_one(
     let mut conn = bot.store.pool().acquire().await?;
     match result {
         Ok(_) => {
-            outbox::mark_sent(&mut conn, row.id, now).await?;
+            drop(conn);
+            record_sent(bot, settings, row.id, now).await?;
             tracing::info!(id = row.id, kind = %row.kind, to = %row.recipients, "mail sent");
         }
         Err(Failure::Temporary(error)) if !expired(row, settings, now) => {
@@ -143,6 +144,34 @@ async fn send_one(
         }
     }
     Ok(())
+}
+
+/// The server has the mail: records it, waiting out a temporary storage failure (disk full,
+/// database restarting) for up to the claim lease, after which the row could be claimed and
+/// sent again; giving up at once would send it twice for sure.
+async fn record_sent(
+    bot: &Bot,
+    settings: &SmtpSettings,
+    id: i64,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let give_up = tokio::time::Instant::now() + settings.claim_lease;
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let result = async {
+            let mut conn = bot.store.pool().acquire().await?;
+            outbox::mark_sent(&mut conn, id, now).await
+        }
+        .await;
+        match result {
+            Err(e) if crate::store::is_transient(&e) && tokio::time::Instant::now() < give_up => {
+                tracing::warn!(id, error = %format!("{e:#}"), "sent, but the register cannot record it yet; retrying");
+                tokio::time::sleep(jitter(delay)).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn envelope(row: &outbox::Outgoing) -> anyhow::Result<Envelope> {

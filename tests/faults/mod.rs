@@ -90,3 +90,94 @@ fn run(cmd: &mut Command) {
     let status = cmd.status().expect("run a mount command (needs root)");
     assert!(status.success(), "{cmd:?} failed: {status}");
 }
+
+const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+/// A PostgreSQL server of the test's own (initdb into a temporary folder, run as the
+/// `postgres` user on a free loopback port), so stopping it touches nobody else's tests.
+/// Stopped (immediately) and removed on drop.
+pub struct OwnPostgres {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl OwnPostgres {
+    /// Initialises and starts the server.
+    pub fn start() -> OwnPostgres {
+        let dir = tempfile::Builder::new()
+            .prefix("kb-pg-")
+            .tempdir()
+            .expect("create the cluster folder");
+        run(Command::new("chown")
+            .arg("postgres:postgres")
+            .arg(dir.path()));
+        let port = free_port();
+        let pg = OwnPostgres { dir, port };
+        pg.as_postgres(&format!(
+            "{PG_BIN}/initdb -D {} -U postgres --auth=trust -E UTF8 >/dev/null",
+            pg.data().display()
+        ));
+        pg.start_again();
+        pg
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn as_postgres(&self, script: &str) {
+        run(Command::new("setpriv")
+            .args([
+                "--reuid=postgres",
+                "--regid=postgres",
+                "--clear-groups",
+                "sh",
+                "-c",
+            ])
+            .arg(script)
+            .current_dir(self.dir.path()));
+    }
+
+    /// The database URL (database `postgres`, trust authentication).
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops the server the way a crash or an operator would: `-m fast` ends every session.
+    pub fn stop(&self) {
+        self.as_postgres(&format!(
+            "{PG_BIN}/pg_ctl -D {} -m fast -w stop >/dev/null",
+            self.data().display()
+        ));
+    }
+
+    /// Starts it (again), waiting until it accepts connections.
+    pub fn start_again(&self) {
+        self.as_postgres(&format!(
+            "{PG_BIN}/pg_ctl -D {} -w -l {}/log -o \"-p {} -k {} -c listen_addresses=127.0.0.1\" start >/dev/null",
+            self.data().display(),
+            self.dir.path().display(),
+            self.port,
+            self.dir.path().display()
+        ));
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = Command::new("setpriv")
+            .args(["--reuid=postgres", "--regid=postgres", "--clear-groups"])
+            .arg(format!("{PG_BIN}/pg_ctl"))
+            .arg("-D")
+            .arg(self.data())
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("find a free port")
+}

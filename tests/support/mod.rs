@@ -55,6 +55,13 @@ pub struct SpawnOptions {
     pub starttls_imap: bool,
     /// `limits.max_message_bytes`, when set.
     pub max_message_bytes: Option<u64>,
+    /// The folder of the SQLite register (a small file system for the fault tests), instead
+    /// of the test's temporary folder.
+    pub database_dir: Option<PathBuf>,
+    /// More lines for `[database]` (e.g. `min_free = "0"`).
+    pub database_toml: String,
+    /// Another register altogether (a PostgreSQL server of the test's own).
+    pub database_url: Option<String>,
 }
 
 enum Runner {
@@ -129,6 +136,20 @@ impl TestApp {
             toml = toml.replace(
                 "[limits]\n",
                 &format!("[limits]\nmax_message_bytes = {max}\n"),
+            );
+        }
+        if let Some(db_dir) = &opts.database_dir {
+            let db = |d: &Path| format!("sqlite://{}", d.join("klachtenbot.db").display());
+            toml = toml.replace(&db(dir.path()), &db(db_dir));
+        }
+        if let Some(url) = &opts.database_url {
+            let db = format!("sqlite://{}", dir.path().join("klachtenbot.db").display());
+            toml = toml.replace(&toml_str(&db), &toml_str(url));
+        }
+        if !opts.database_toml.is_empty() {
+            toml = toml.replace(
+                "[database]\n",
+                &format!("[database]\n{}\n", opts.database_toml),
             );
         }
         let toml = toml + "\n" + &opts.extra_toml;
