@@ -35,7 +35,8 @@ async fn log_says(app: &TestApp, needle: &str) -> Result<()> {
     let deadline = Instant::now() + WITHIN;
     loop {
         let log = std::fs::read_to_string(app.bot_log_path()).unwrap_or_default();
-        if log.contains(needle) {
+        if let Some(line) = log.lines().find(|l| l.contains(needle)) {
+            eprintln!("log: {line}");
             return Ok(());
         }
         if Instant::now() > deadline {
@@ -201,6 +202,7 @@ async fn postgres_stopped_mid_backlog_and_started_again_loses_nothing() -> Resul
     log_says(&app, "register unavailable; the mail stays in the inbox").await?;
     // The outage: for its whole length nothing leaves the inbox.
     let (inbox, processed) = folders(&app)?;
+    eprintln!("PostgreSQL stopped: {inbox} in the inbox, {processed} processed");
     let outage = Instant::now() + Duration::from_secs(8);
     while Instant::now() < outage {
         ensure!(
