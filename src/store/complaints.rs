@@ -29,7 +29,8 @@ pub async fn next_reference(conn: &mut AnyConnection, year: i16) -> anyhow::Resu
     )
     .bind(i64::from(year))
     .execute(&mut *conn)
-    .await?;
+    .await
+    .context("next_reference: INSERT INTO reference_counters")?;
     let query = sqlx::query(
         "UPDATE reference_counters SET last_number = last_number + 1 WHERE year = $1 \
          RETURNING last_number",
@@ -156,7 +157,8 @@ pub async fn load(
     let row = sqlx::query(&sql)
         .bind(reference.to_string())
         .fetch_optional(&mut *conn)
-        .await?;
+        .await
+        .context("load: SELECT FROM complaints")?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -169,7 +171,8 @@ pub async fn load_by_id(
     let row = sqlx::query(&sql)
         .bind(id)
         .fetch_optional(&mut *conn)
-        .await?;
+        .await
+        .context("load_by_id: SELECT FROM complaints")?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -200,7 +203,10 @@ pub async fn list(
     if let Some(s) = q_status {
         q = q.bind(s);
     }
-    let rows = q.fetch_all(&mut *conn).await?;
+    let rows = q
+        .fetch_all(&mut *conn)
+        .await
+        .context("list: SELECT FROM complaints")?;
     rows.iter().map(from_row).collect()
 }
 
@@ -208,7 +214,8 @@ pub async fn list(
 pub async fn count(conn: &mut AnyConnection) -> anyhow::Result<i64> {
     let row = sqlx::query("SELECT COUNT(*) FROM complaints")
         .fetch_one(&mut *conn)
-        .await?;
+        .await
+        .context("count: SELECT FROM complaints")?;
     Ok(row.try_get(0)?)
 }
 

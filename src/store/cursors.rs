@@ -1,5 +1,6 @@
 //! IMAP folder cursors (UIDVALIDITY and next UID) and worker health for `status`.
 
+use anyhow::Context;
 use jiff::Timestamp;
 use sqlx::{AnyConnection, Row};
 
@@ -19,7 +20,8 @@ pub async fn get(conn: &mut AnyConnection, folder: &str) -> anyhow::Result<Optio
     let row = sqlx::query("SELECT uidvalidity, next_uid FROM mailbox_cursors WHERE folder = $1")
         .bind(folder)
         .fetch_optional(&mut *conn)
-        .await?;
+        .await
+        .context("get: SELECT FROM mailbox_cursors")?;
     row.map(|r| {
         Ok(Cursor {
             uidvalidity: u32::try_from(r.try_get::<i64, _>(0)?)?,
@@ -45,7 +47,8 @@ pub async fn set(
     .bind(i64::from(c.next_uid))
     .bind(secs(now))
     .execute(&mut *conn)
-    .await?;
+    .await
+    .context("set: INSERT INTO mailbox_cursors")?;
     Ok(())
 }
 
@@ -54,7 +57,8 @@ pub async fn all(conn: &mut AnyConnection) -> anyhow::Result<Vec<(String, Cursor
     let rows =
         sqlx::query("SELECT folder, uidvalidity, next_uid FROM mailbox_cursors ORDER BY folder")
             .fetch_all(&mut *conn)
-            .await?;
+            .await
+            .context("all: SELECT FROM mailbox_cursors")?;
     rows.iter()
         .map(|r| {
             let c = Cursor {
@@ -79,7 +83,8 @@ pub async fn worker_ok(
     .bind(worker)
     .bind(secs(now))
     .execute(&mut *conn)
-    .await?;
+    .await
+    .context("worker_ok: INSERT INTO worker_status")?;
     Ok(())
 }
 
@@ -98,7 +103,8 @@ pub async fn worker_error(
     .bind(error)
     .bind(secs(now))
     .execute(&mut *conn)
-    .await?;
+    .await
+    .context("worker_error: INSERT INTO worker_status")?;
     Ok(())
 }
 
@@ -121,7 +127,8 @@ pub async fn workers(conn: &mut AnyConnection) -> anyhow::Result<Vec<WorkerStatu
         "SELECT worker, last_ok_at, last_error, last_error_at FROM worker_status ORDER BY worker",
     )
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .context("workers: SELECT FROM worker_status")?;
     rows.iter()
         .map(|r| {
             Ok(WorkerStatus {

@@ -1,5 +1,6 @@
 //! The `complaint_events` table: the audit trail of every complaint.
 
+use anyhow::Context;
 use jiff::Timestamp;
 use sqlx::{AnyConnection, Row};
 
@@ -38,7 +39,8 @@ pub async fn append(conn: &mut AnyConnection, e: &NewEvent<'_>) -> anyhow::Resul
     .bind(e.message_pk)
     .bind(e.outbox_id)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .context("append: INSERT INTO complaint_events")?;
     Ok(())
 }
 
@@ -67,7 +69,8 @@ pub async fn timeline(conn: &mut AnyConnection, complaint_id: i64) -> anyhow::Re
     )
     .bind(complaint_id)
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .context("timeline: SELECT FROM complaint_events")?;
     rows.iter()
         .map(|r| {
             Ok(Event {

@@ -60,7 +60,8 @@ pub async fn open(
     )
     .bind(complaint_id)
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .context("open: SELECT FROM flags")?;
     rows.iter()
         .map(|r| {
             Ok(Flag {

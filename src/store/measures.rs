@@ -20,7 +20,8 @@ pub async fn add_recommendation(
         .bind(by)
         .bind(secs(now))
         .execute(&mut *conn)
-        .await?;
+        .await
+    .context("add_recommendation: INSERT INTO recommendations")?;
     Ok(())
 }
 
@@ -61,7 +62,8 @@ pub async fn set_measure_status(
         .bind(secs(now))
         .bind(id)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .context("set_measure_status: UPDATE measures")?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -95,7 +97,8 @@ pub async fn recommendations(
     .bind(secs(from))
     .bind(secs(to))
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .context("recommendations: SELECT FROM recommendations")?;
     rows.iter()
         .map(|r| {
             Ok(Recorded {
@@ -124,7 +127,8 @@ pub async fn measures(
     .bind(secs(from))
     .bind(secs(to))
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .context("measures: SELECT FROM measures")?;
     rows.iter()
         .map(|r| {
             Ok(Recorded {

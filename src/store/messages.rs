@@ -57,7 +57,8 @@ pub async fn store_raw(conn: &mut AnyConnection, m: &RawMessage<'_>) -> anyhow::
     let row = sqlx::query("SELECT id, processed_at FROM messages WHERE dedupe_key = $1")
         .bind(m.dedupe_key)
         .fetch_one(&mut *conn)
-        .await?;
+        .await
+        .context("store_raw: SELECT FROM messages")?;
     let id: i64 = row.try_get(0)?;
     let processed: Option<i64> = row.try_get(1)?;
     Ok(if processed.is_some() {
@@ -75,7 +76,8 @@ pub async fn claim(conn: &mut AnyConnection, id: i64, now: Timestamp) -> anyhow:
             .bind(secs(now))
             .bind(id)
             .execute(&mut *conn)
-            .await?;
+            .await
+            .context("claim: UPDATE messages")?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -130,7 +132,8 @@ pub async fn record(
     .bind(i.complaint_id)
     .bind(id)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .context("record: UPDATE messages")?;
     Ok(())
 }
 
@@ -147,7 +150,8 @@ pub async fn complaint_of_message_ids(
         )
         .bind(id.as_str())
         .fetch_optional(&mut *conn)
-        .await?;
+        .await
+        .context("complaint_of_message_ids: SELECT FROM outbox")?;
         if let Some(row) = row {
             return Ok(Some(row.try_get(0)?));
         }
@@ -172,7 +176,8 @@ pub async fn add_attachment(
     .bind(i64::try_from(data.len()).unwrap_or(i64::MAX))
     .bind(data)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .context("add_attachment: INSERT INTO attachments")?;
     Ok(())
 }
 
@@ -208,7 +213,8 @@ pub async fn for_complaint(
     )
     .bind(complaint_id)
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .context("for_complaint: SELECT FROM messages")?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let id: i64 = row.try_get(0)?;
@@ -216,7 +222,8 @@ pub async fn for_complaint(
             sqlx::query("SELECT filename FROM attachments WHERE message_pk = $1 ORDER BY id")
                 .bind(id)
                 .fetch_all(&mut *conn)
-                .await?
+                .await
+                .context("for_complaint: SELECT FROM attachments")?
                 .iter()
                 .map(|r| r.try_get::<String, _>(0))
                 .collect::<Result<Vec<_>, _>>()?;
@@ -238,6 +245,7 @@ pub async fn for_complaint(
 pub async fn count(conn: &mut AnyConnection) -> anyhow::Result<i64> {
     Ok(sqlx::query("SELECT COUNT(*) FROM messages")
         .fetch_one(&mut *conn)
-        .await?
+        .await
+        .context("count: SELECT FROM messages")?
         .try_get(0)?)
 }

@@ -74,7 +74,8 @@ pub async fn auto_replies_since(
     .bind(recipient)
     .bind(secs(since))
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+    .context("auto_replies_since: SELECT FROM outbox")?;
     Ok(row.try_get(0)?)
 }
 
@@ -152,7 +153,8 @@ pub async fn due(
         .bind(secs(now))
         .bind(limit)
         .fetch_all(&mut *conn)
-        .await?;
+        .await
+        .context("due: SELECT FROM outbox")?;
     rows.iter().map(from_row).collect()
 }
 
@@ -160,7 +162,8 @@ pub async fn due(
 pub async fn next_due_at(conn: &mut AnyConnection) -> anyhow::Result<Option<Timestamp>> {
     let row = sqlx::query("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")
         .fetch_one(&mut *conn)
-        .await?;
+        .await
+        .context("next_due_at: SELECT FROM outbox")?;
     Ok(from_opt_secs(row.try_get(0)?))
 }
 
@@ -182,7 +185,8 @@ pub async fn claim_attempt(
     .bind(id)
     .bind(secs(now))
     .execute(&mut *conn)
-    .await?;
+    .await
+    .context("claim_attempt: UPDATE outbox")?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -192,7 +196,8 @@ pub async fn mark_sent(conn: &mut AnyConnection, id: i64, now: Timestamp) -> any
         .bind(secs(now))
         .bind(id)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .context("mark_sent: UPDATE outbox")?;
     Ok(())
 }
 
@@ -208,7 +213,8 @@ pub async fn mark_retry(
         .bind(error)
         .bind(id)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .context("mark_retry: UPDATE outbox")?;
     Ok(())
 }
 
@@ -218,7 +224,8 @@ pub async fn mark_failed(conn: &mut AnyConnection, id: i64, error: &str) -> anyh
         .bind(error)
         .bind(id)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .context("mark_failed: UPDATE outbox")?;
     Ok(())
 }
 
@@ -236,7 +243,8 @@ pub async fn list(
         .bind(complaint_id)
         .bind(status)
         .fetch_all(&mut *conn)
-        .await?;
+        .await
+        .context("list: SELECT FROM outbox")?;
     rows.iter().map(from_row).collect()
 }
 
@@ -248,6 +256,7 @@ pub async fn counts(conn: &mut AnyConnection) -> anyhow::Result<(i64, i64, i64)>
          COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) FROM outbox",
     )
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+    .context("counts: SELECT FROM outbox")?;
     Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
 }

@@ -1,5 +1,6 @@
 //! The `digests` table: one row per digest period, claimed in the transaction that queues it.
 
+use anyhow::Context;
 use jiff::Timestamp;
 use sqlx::{AnyConnection, Row};
 
@@ -22,7 +23,8 @@ pub async fn claim_digest(
     .bind(secs(now))
     .bind(i64::try_from(items).unwrap_or(i64::MAX))
     .execute(&mut *conn)
-    .await?;
+    .await
+    .context("claim_digest: INSERT INTO digests")?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -31,7 +33,8 @@ pub async fn digest_done(conn: &mut AnyConnection, period_key: &str) -> anyhow::
     let row = sqlx::query("SELECT COUNT(*) FROM digests WHERE period_key = $1")
         .bind(period_key)
         .fetch_one(&mut *conn)
-        .await?;
+        .await
+        .context("digest_done: SELECT FROM digests")?;
     Ok(row.try_get::<i64, _>(0)? > 0)
 }
 
@@ -45,7 +48,8 @@ pub async fn set_digest_outbox(
         .bind(outbox_id)
         .bind(period_key)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .context("set_digest_outbox: UPDATE digests")?;
     Ok(())
 }
 
@@ -57,6 +61,7 @@ pub async fn last_digest_at(
     let row = sqlx::query("SELECT MAX(sent_at) FROM digests WHERE kind = $1")
         .bind(kind)
         .fetch_one(&mut *conn)
-        .await?;
+        .await
+        .context("last_digest_at: SELECT FROM digests")?;
     Ok(from_opt_secs(row.try_get(0)?))
 }

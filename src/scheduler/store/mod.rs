@@ -14,6 +14,7 @@ pub use reminders::{
     reminders_of, reminders_of_open, revive_reminder, set_reminder_outbox, unclaim_and_drop,
 };
 
+use anyhow::Context;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
@@ -81,7 +82,8 @@ pub async fn open_complaints(conn: &mut AnyConnection) -> anyhow::Result<Vec<Tra
     let found = complaints::list(conn, filter).await?;
     let rows = sqlx::query("SELECT id, updated_at FROM complaints WHERE status <> 'closed'")
         .fetch_all(&mut *conn)
-        .await?;
+        .await
+        .context("open_complaints: SELECT FROM complaints")?;
     let mut updated = BTreeMap::new();
     for r in &rows {
         updated.insert(r.try_get::<i64, _>(0)?, from_secs(r.try_get(1)?));
@@ -91,7 +93,8 @@ pub async fn open_complaints(conn: &mut AnyConnection) -> anyhow::Result<Vec<Tra
          WHERE complaint_id IN (SELECT id FROM complaints WHERE status <> 'closed') ORDER BY id",
     )
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .context("open_complaints: SELECT FROM complaint_pauses")?;
     let mut pauses: BTreeMap<i64, Vec<Pause>> = BTreeMap::new();
     for r in &rows {
         pauses
@@ -121,7 +124,8 @@ pub async fn change_marker(conn: &mut AnyConnection) -> anyhow::Result<(i64, i64
          (SELECT COUNT(*) FROM complaints)",
     )
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+    .context("change_marker: SELECT FROM complaint_events")?;
     Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
 }
 
@@ -140,7 +144,8 @@ pub async fn changed_open_complaints(
     .bind(secs(since))
     .bind(secs(now))
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .context("changed_open_complaints: SELECT FROM complaints")?;
     rows.iter().map(|r| Ok(r.try_get::<i64, _>(0)?)).collect()
 }
 
@@ -152,14 +157,16 @@ pub async fn tracked(conn: &mut AnyConnection, id: i64) -> anyhow::Result<Option
     let row = sqlx::query("SELECT updated_at FROM complaints WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *conn)
-        .await?;
+        .await
+        .context("tracked: SELECT FROM complaints")?;
     let rows = sqlx::query(
         "SELECT id, complaint_id, solve_by, started_at, ended_at FROM complaint_pauses \
          WHERE complaint_id = $1 ORDER BY id",
     )
     .bind(id)
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .context("tracked: SELECT FROM complaint_pauses")?;
     Ok(Some(Tracked {
         stored,
         updated_at: from_secs(row.try_get(0)?),
@@ -191,7 +198,8 @@ pub async fn start_pause(
     .bind(secs(solve_by))
     .bind(secs(at))
     .execute(&mut *conn)
-    .await?;
+    .await
+    .context("start_pause: INSERT INTO complaint_pauses")?;
     Ok(())
 }
 
@@ -201,7 +209,8 @@ pub async fn end_pause(conn: &mut AnyConnection, id: i64, at: Timestamp) -> anyh
         .bind(secs(at))
         .bind(id)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .context("end_pause: UPDATE complaint_pauses")?;
     Ok(())
 }
 
@@ -216,7 +225,8 @@ pub async fn settle_closed(conn: &mut AnyConnection, now: Timestamp) -> anyhow::
          AND complaint_id IN ({closed}))"
     ))
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+    .context("settle_closed: SELECT FROM complaint_pauses, reminders")?;
     let (pauses, pending): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
     if pauses > 0 {
         sqlx::query(&format!(
@@ -225,7 +235,8 @@ pub async fn settle_closed(conn: &mut AnyConnection, now: Timestamp) -> anyhow::
         ))
         .bind(secs(now))
         .execute(&mut *conn)
-        .await?;
+        .await
+        .context("settle_closed: UPDATE complaint_pauses")?;
     }
     if pending == 0 {
         return Ok(0);
@@ -236,6 +247,7 @@ pub async fn settle_closed(conn: &mut AnyConnection, now: Timestamp) -> anyhow::
     ))
     .bind(secs(now))
     .execute(&mut *conn)
-    .await?;
+    .await
+    .context("settle_closed: UPDATE reminders")?;
     Ok(dropped.rows_affected())
 }

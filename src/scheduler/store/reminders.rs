@@ -1,5 +1,6 @@
 //! The `reminders` table: due items, claimed when sent, dropped when no longer wanted.
 
+use anyhow::Context;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
@@ -54,7 +55,8 @@ pub async fn reminders_of_open(
          WHERE complaint_id IN (SELECT id FROM complaints WHERE status <> 'closed') ORDER BY id"
     ))
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .context("reminders_of_open: SELECT FROM reminders")?;
     let mut by = BTreeMap::<i64, Vec<Reminder>>::new();
     for r in &rows {
         let reminder = reminder_from(r)?;
@@ -74,7 +76,8 @@ pub async fn due_reminders(
     ))
     .bind(secs(now))
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .context("due_reminders: SELECT FROM reminders")?;
     rows.iter().map(reminder_from).collect()
 }
 
@@ -89,7 +92,8 @@ pub async fn next_reminder_at(
     )
     .bind(secs(now))
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+    .context("next_reminder_at: SELECT FROM reminders")?;
     Ok(from_opt_secs(row.try_get(0)?))
 }
 
@@ -103,7 +107,8 @@ pub async fn reminders_of(
     ))
     .bind(complaint_id)
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .context("reminders_of: SELECT FROM reminders")?;
     rows.iter().map(reminder_from).collect()
 }
 
@@ -124,7 +129,8 @@ pub async fn insert_reminder(
     .bind(secs(due.deadline))
     .bind(secs(now))
     .execute(&mut *conn)
-    .await?;
+    .await
+    .context("insert_reminder: INSERT INTO reminders")?;
     Ok(())
 }
 
@@ -133,7 +139,8 @@ pub async fn revive_reminder(conn: &mut AnyConnection, id: i64) -> anyhow::Resul
     sqlx::query("UPDATE reminders SET dropped_at = NULL WHERE id = $1 AND sent_at IS NULL")
         .bind(id)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .context("revive_reminder: UPDATE reminders")?;
     Ok(())
 }
 
@@ -150,7 +157,8 @@ pub async fn drop_reminder(
     .bind(secs(now))
     .bind(id)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .context("drop_reminder: UPDATE reminders")?;
     Ok(())
 }
 
@@ -168,7 +176,8 @@ pub async fn claim_reminder(
     .bind(secs(now))
     .bind(id)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .context("claim_reminder: UPDATE reminders")?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -183,7 +192,8 @@ pub async fn unclaim_and_drop(
         .bind(secs(now))
         .bind(id)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .context("unclaim_and_drop: UPDATE reminders")?;
     Ok(())
 }
 
@@ -197,6 +207,7 @@ pub async fn set_reminder_outbox(
         .bind(outbox_id)
         .bind(id)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .context("set_reminder_outbox: UPDATE reminders")?;
     Ok(())
 }
