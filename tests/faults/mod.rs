@@ -181,3 +181,81 @@ fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("find a free port")
 }
+
+/// An ext4 file system in an image file, loop-mounted with `errors=remount-ro`: [`fail`]
+/// makes the kernel turn it read-only under open files, as it does on a disk error (a plain
+/// `mount -o remount,ro` is refused while the register is open for writing).
+///
+/// [`fail`]: Ext4Image::fail
+pub struct Ext4Image {
+    dir: tempfile::TempDir,
+}
+
+impl Ext4Image {
+    /// Makes and mounts an image of `mb` megabytes.
+    pub fn mount(mb: u32) -> Ext4Image {
+        let dir = tempfile::Builder::new()
+            .prefix("kb-ext4-")
+            .tempdir()
+            .expect("create a folder for the image");
+        let image = Ext4Image { dir };
+        run(Command::new("truncate")
+            .arg(format!("-s{mb}M"))
+            .arg(image.image()));
+        run(Command::new("mkfs.ext4").arg("-q").arg(image.image()));
+        std::fs::create_dir(image.path()).expect("create the mount point");
+        image.mount_again();
+        image
+    }
+
+    fn image(&self) -> PathBuf {
+        self.dir.path().join("disk.img")
+    }
+
+    /// The mount point.
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("mnt")
+    }
+
+    fn mount_again(&self) {
+        run(Command::new("mount")
+            .args(["-o", "loop,errors=remount-ro"])
+            .arg(self.image())
+            .arg(self.path()));
+    }
+
+    /// Reports a file-system error to ext4, which remounts it read-only at once.
+    pub fn fail(&self) {
+        let out = Command::new("losetup")
+            .arg("-j")
+            .arg(self.image())
+            .output()
+            .expect("run losetup");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let dev = text
+            .split(':')
+            .next()
+            .and_then(|d| d.rsplit('/').next())
+            .expect("the loop device");
+        std::fs::write(
+            format!("/sys/fs/ext4/{dev}/trigger_fs_error"),
+            "kb fault test",
+        )
+        .expect("trigger an ext4 error");
+    }
+
+    /// What an operator does: unmount, check, mount again (read-write). Needs the files on
+    /// it closed (the bot stopped).
+    pub fn repair(&self) {
+        run(Command::new("umount").arg(self.path()));
+        // e2fsck exits 1 when it fixed something: that is the point, not a failure.
+        let _ = Command::new("e2fsck").arg("-fy").arg(self.image()).output();
+        self.mount_again();
+    }
+}
+
+impl Drop for Ext4Image {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(self.path()).status();
+    }
+}
