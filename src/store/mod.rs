@@ -60,6 +60,9 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(&url)
             .with_context(|| format!("Invalid database url {}", redact(&url)))?;
+        probe(&options, backend)
+            .await
+            .with_context(|| format!("Failed to open database {}", redact(&url)))?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
             .acquire_timeout(Duration::from_secs(15))
@@ -114,6 +117,19 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Opens one plain connection first (with WAL on SQLite, which needs to create its files): a
+/// register that cannot be opened at all (CANTOPEN in a read-only or unwritable folder, a
+/// server refusing us) then fails at once with its own error, instead of as "pool timed out"
+/// after the pool retried for its whole acquire timeout (15 s the MTA pipe would wait).
+async fn probe(options: &AnyConnectOptions, backend: Backend) -> Result<(), sqlx::Error> {
+    use sqlx::{ConnectOptions, Connection};
+    let mut conn = options.connect().await?;
+    if backend == Backend::Sqlite {
+        conn.execute("PRAGMA journal_mode = WAL").await?;
+    }
+    conn.close().await
 }
 
 /// Whether an error is a temporary storage failure (disk full, I/O, read-only, locked,
