@@ -400,6 +400,15 @@ pub async fn status(bot: &Bot, json: bool) -> anyhow::Result<u8> {
     println!("outbox: {pending} pending, {sent} sent, {failed} failed");
     if let Some(low) = &report.low_space {
         println!("NOT TAKING MAIL: {low}");
+    } else if let Some(dir) = crate::space::sqlite_dir(&bot.settings.database_url) {
+        // Said even when all is well: a full disk cannot record its own errors below.
+        if let Ok(free) = crate::space::free_bytes(&dir) {
+            let floor = crate::space::human(bot.settings.database_min_free);
+            println!(
+                "register disk: {} free (min_free {floor})",
+                crate::space::human(free)
+            );
+        }
     }
     for (folder, c) in &report.cursors {
         println!(
