@@ -9,7 +9,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use faults::{Ext4Image, OwnPostgres, Tmpfs};
 use support::{KLAAS, OFFICER, SERVICE, SpawnOptions, TestApp, complaint_mail, new_message_id};
 
@@ -211,6 +211,24 @@ async fn postgres_stopped_mid_backlog_and_started_again_loses_nothing() -> Resul
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The MTA pipe meanwhile: exit 75, so the MTA keeps the mail and retries.
+    let piped = complaint_mail(KLAAS, "Via de pijp", &new_message_id("pipe"), "Klacht.");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_klachtenbot"))
+        .arg("--config")
+        .arg(&app.config_path)
+        .args(["ingest", "-"])
+        .env_remove("KLACHTENBOT_CONFIG")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    std::io::Write::write_all(&mut child.stdin.take().context("stdin")?, &piped)?;
+    let out = child.wait_with_output()?;
+    ensure!(
+        out.status.code() == Some(75),
+        "ingest with PostgreSQL down: {:?} {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     pg.start_again();
     let recovery = all_done_once(&app, N, Instant::now()).await?;
     eprintln!("PostgreSQL: all mail registered {recovery:?} after the server was started again");
