@@ -182,3 +182,61 @@ async fn with_tokens_of_20_seconds_mail_flows_for_a_minute_without_delay() -> Re
     assert_eq!(app.complaint_count().await?, run.complaints as i64);
     app.stop().await
 }
+
+/// Runs the binary without blocking the runtime: the token server answers on it.
+async fn doctor(app: &TestApp) -> Result<(i32, String)> {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_klachtenbot"))
+        .arg("--config")
+        .arg(&app.config_path)
+        .arg("doctor")
+        .env_remove("KLACHTENBOT_CONFIG")
+        .output()
+        .await?;
+    Ok((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
+}
+
+#[tokio::test]
+async fn doctor_checks_the_token_and_the_token_logins() -> Result<()> {
+    let server =
+        TokenServer::start(CLIENT_ID, SECRET, "klantenservice", Duration::from_secs(60)).await?;
+    let login = |secret: &str| OAuth2Login {
+        introspection_url: server.introspection_url(),
+        token_url: server.token_url(),
+        client_id: CLIENT_ID.into(),
+        client_secret: secret.into(),
+    };
+    let app = TestApp::prepare(SpawnOptions {
+        tls: true,
+        oauth2: Some(login(SECRET)),
+        ..SpawnOptions::default()
+    })
+    .await?;
+    let (code, out) = doctor(&app).await?;
+    assert_eq!(code, 0, "{out}");
+    for check in [
+        "OAuth2 token (mailbox): issued by",
+        "IMAP login: klantenservice (OAuth2 token)",
+        "SMTP login",
+    ] {
+        assert!(
+            out.lines().any(|l| l.starts_with('✔') && l.contains(check)),
+            "{check}:\n{out}"
+        );
+    }
+    let dir = app.config_path.parent().context("config dir")?;
+    std::fs::write(dir.join("oauth_secret"), "wrong-secret")?;
+    let (code, out) = doctor(&app).await?;
+    assert_eq!(code, 77, "{out}");
+    let token = out
+        .lines()
+        .find(|l| l.contains("OAuth2 token"))
+        .unwrap_or_default();
+    assert!(
+        token.starts_with('✘') && token.contains("invalid_client"),
+        "{out}"
+    );
+    Ok(())
+}
