@@ -43,6 +43,10 @@ struct State {
     counts: Counts,
     /// Expiry times of accepted tokens not yet taken by the test.
     accepted_expiries: Vec<Instant>,
+    /// A service account (e-mail, public key PEM) whose signed assertions (RFC 7523) are
+    /// honoured, and the audience they must name.
+    service_account: Option<(String, String)>,
+    audience: String,
 }
 
 /// The running server; it stops when dropped (its tasks end with the test's runtime).
@@ -71,6 +75,8 @@ impl TokenServer {
             tokens: HashMap::new(),
             counts: Counts::default(),
             accepted_expiries: Vec::new(),
+            service_account: None,
+            audience: format!("http://127.0.0.1:{port}/token"),
         }));
         let shared = state.clone();
         tokio::spawn(async move {
@@ -100,6 +106,12 @@ impl TokenServer {
     /// The counts so far.
     pub fn counts(&self) -> Counts {
         self.lock().counts.clone()
+    }
+
+    /// Also honours JWT assertions signed by this service account's key (Google's
+    /// domain-wide delegation); the assertion's subject must be the user.
+    pub fn accept_service_account(&self, client_email: &str, public_key_pem: &str) {
+        self.lock().service_account = Some((client_email.into(), public_key_pem.into()));
     }
 
     /// The expiry times of the tokens Dovecot accepted since the last call: when a test
@@ -165,6 +177,16 @@ fn token(
             form.get("client_secret").cloned().unwrap_or_default(),
         ),
     };
+    if form.get("grant_type").map(String::as_str) == Some(JWT_BEARER) {
+        return match check_assertion(state, form) {
+            Ok(()) => issue(state),
+            Err(why) => {
+                state.counts.refused += 1;
+                let json = serde_json::json!({"error": "invalid_grant", "error_description": why});
+                (StatusCode::BAD_REQUEST, json.to_string())
+            }
+        };
+    }
     if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
         return (
             StatusCode::BAD_REQUEST,
@@ -178,6 +200,32 @@ fn token(
             r#"{"error":"invalid_client","error_description":"Client authentication failed: unknown client or wrong secret"}"#.into(),
         );
     }
+    issue(state)
+}
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// Verifies the assertion's signature, issuer, audience and subject.
+fn check_assertion(state: &State, form: &HashMap<String, String>) -> Result<(), String> {
+    let (email, pem) = state
+        .service_account
+        .as_ref()
+        .ok_or("no service account configured")?;
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_audience(&[&state.audience]);
+    validation.set_issuer(&[email]);
+    let assertion = form.get("assertion").ok_or("no assertion")?;
+    let data = jsonwebtoken::decode::<serde_json::Value>(assertion, &key, &validation)
+        .map_err(|e| e.to_string())?;
+    let sub = data.claims["sub"].as_str().unwrap_or_default();
+    if !sub.starts_with(&format!("{}@", state.user)) && sub != state.user {
+        return Err(format!("subject {sub} is not delegated"));
+    }
+    Ok(())
+}
+
+fn issue(state: &mut State) -> (StatusCode, String) {
     let token = format!("tok-{:032x}", rand::random::<u128>());
     state
         .tokens
