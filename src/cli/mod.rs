@@ -1,5 +1,5 @@
 //! The command line (clap): `run`, `ingest`, `list`, `show`, `status`, `config check`,
-//! `demo`. Each command returns an exit code in the sysexits(3) convention so an MTA pipe
+//! `demo`, `doctor`. Each command returns an exit code in the sysexits(3) convention so an MTA pipe
 //! knows whether to retry.
 
 pub mod doctor;

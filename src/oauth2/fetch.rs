@@ -49,11 +49,7 @@ pub(super) async fn request(
             client_id,
             client_secret,
         } => {
-            let client = BasicClient::new(ClientId::new(client_id.clone()))
-                .set_client_secret(ClientSecret::new(client_secret.expose().to_string()))
-                .set_auth_type(auth_type)
-                .set_token_uri(token_url);
-            client
+            client(client_id, client_secret, auth_type, token_url)
                 .exchange_client_credentials()
                 .add_scopes(scopes)
                 .request_async(http)
@@ -64,12 +60,8 @@ pub(super) async fn request(
             client_secret,
             refresh_token,
         } => {
-            let client = BasicClient::new(ClientId::new(client_id.clone()))
-                .set_client_secret(ClientSecret::new(client_secret.expose().to_string()))
-                .set_auth_type(auth_type)
-                .set_token_uri(token_url);
             let refresh = RefreshToken::new(refresh_token.expose().to_string());
-            client
+            client(client_id, client_secret, auth_type, token_url)
                 .exchange_refresh_token(&refresh)
                 .add_scopes(scopes)
                 .request_async(http)
@@ -91,6 +83,26 @@ pub(super) async fn request(
         }),
         Err(e) => Err(explain(&url, e)),
     }
+}
+
+/// An oauth2 client for the token endpoint only (no authorization or redirect URL: the
+/// grants used here have no user in a browser).
+fn client(
+    client_id: &str,
+    client_secret: &Secret,
+    auth_type: AuthType,
+    token_url: TokenUrl,
+) -> BasicClient<
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+> {
+    BasicClient::new(ClientId::new(client_id.to_string()))
+        .set_client_secret(ClientSecret::new(client_secret.expose().to_string()))
+        .set_auth_type(auth_type)
+        .set_token_uri(token_url)
 }
 
 /// The endpoint's own words where it gave any.
