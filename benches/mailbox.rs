@@ -58,6 +58,7 @@ async fn sandbox() -> anyhow::Result<MailSandbox> {
         tls: false,
         users,
         password: "bench".into(),
+        ..SandboxConfig::default()
     })
     .await
 }

@@ -45,6 +45,7 @@ pub async fn run(base: Settings) -> anyhow::Result<()> {
         tls: false,
         users,
         password: "demo".into(),
+        ..SandboxConfig::default()
     })
     .await
     .context(

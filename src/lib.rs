@@ -23,6 +23,9 @@
 //! - [`store`]: the register on SQLite or PostgreSQL (sqlx), one file per table family.
 //! - [`outbound`]: mail templates (tera), composing (lettre), the outbox and its SMTP sender.
 //! - [`mailbox`]: the IMAP watcher (IDLE, cursor, bounded batches, MOVE after commit).
+//! - [`net`]: what watcher and sender share: the TLS client configuration, delay jitter.
+//! - [`oauth2`]: access tokens for XOAUTH2/OAUTHBEARER logins (Microsoft 365, Google,
+//!   generic), cached and refreshed.
 //! - [`report`]: the periodic report for management (pure figures, SVG charts, HTML, CSV).
 //! - [`daemon`]: `klachtenbot run`, the workers under one cancellation token.
 //! - [`cli`]: the command line; [`demo`]: the local demo; [`sandbox`]: real Dovecot and
@@ -44,6 +47,8 @@ pub mod demo;
 pub mod domain;
 pub mod intake;
 pub mod mailbox;
+pub mod net;
+pub mod oauth2;
 pub mod outbound;
 pub mod procedure;
 pub mod report;

@@ -9,6 +9,10 @@ use klachtenbot::config::LogFormat;
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Cli::parse();
+    // The doctor reports a broken configuration as its first line instead of refusing.
+    if let Command::Doctor { json } = args.command {
+        return cli::doctor::run(args.config.as_ref(), json).await;
+    }
     let settings = match cli::load_settings(args.config.as_ref()) {
         Ok(s) => s,
         Err(e) => {

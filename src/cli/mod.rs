@@ -1,7 +1,8 @@
 //! The command line (clap): `run`, `ingest`, `list`, `show`, `status`, `config check`,
-//! `demo`. Each command returns an exit code in the sysexits(3) convention so an MTA pipe
+//! `demo`, `doctor`. Each command returns an exit code in the sysexits(3) convention so an MTA pipe
 //! knows whether to retry.
 
+pub mod doctor;
 mod ingest;
 mod inspect;
 pub mod report;
@@ -22,10 +23,14 @@ pub mod exit {
     pub const DATAERR: u8 = 65;
     /// An input file did not exist or was not readable.
     pub const NOINPUT: u8 = 66;
+    /// A service is unavailable (database, IMAP or SMTP server, token endpoint).
+    pub const UNAVAILABLE: u8 = 69;
     /// Internal software error.
     pub const SOFTWARE: u8 = 70;
     /// Temporary failure: the MTA should retry later.
     pub const TEMPFAIL: u8 = 75;
+    /// Permission denied: a login or token refused.
+    pub const NOPERM: u8 = 77;
     /// Configuration error.
     pub const CONFIG: u8 = 78;
 }
@@ -106,6 +111,13 @@ pub enum Command {
     /// Local demo: real Dovecot and Postfix in a temporary folder, the bot on SQLite,
     /// sample complaints delivered; runs until Ctrl-C.
     Demo,
+    /// Checks configuration, database, OAuth2 token, IMAP and SMTP, one line each; exits
+    /// with the sysexits code of the first failure. Sends nothing.
+    Doctor {
+        /// One JSON object for tools.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `config` subcommands.
@@ -173,7 +185,7 @@ pub async fn dispatch(command: &Command, settings: Settings) -> anyhow::Result<E
             println!("configuration is valid");
             exit::OK
         }
-        Command::Run | Command::Demo => exit::SOFTWARE,
+        Command::Run | Command::Demo | Command::Doctor { .. } => exit::SOFTWARE,
     };
     Ok(ExitCode::from(code))
 }

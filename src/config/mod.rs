@@ -4,6 +4,8 @@
 //! itself, and [`Secret`] never prints them. Validation collects every problem (key and what
 //! is wrong) so `klachtenbot config check` can report them all at once.
 
+mod check;
+mod oauth2;
 mod raw;
 mod servers;
 mod size;
@@ -17,9 +19,10 @@ use jiff::tz::TimeZone;
 
 use crate::calendar::{DeadlineSpan, HolidayRules, WorkingCalendar};
 use crate::domain::EmailAddress;
+use check::Check;
+pub use oauth2::{OAuth2Grant, OAuth2Provider, OAuth2Settings};
 use raw::RawConfig;
 pub use servers::is_loopback;
-use values::Check;
 pub use values::{Language, LogFormat, RateLimit, Security, parse_deadline, parse_duration};
 
 /// A password or other secret. `Debug` and `Display` never show it.
@@ -71,6 +74,9 @@ pub struct Endpoint {
     pub password: Secret,
     /// Extra CA certificate (PEM) to trust, e.g. a test certificate.
     pub ca_file: Option<PathBuf>,
+    /// Log in with an OAuth2 access token (XOAUTH2/OAUTHBEARER) from this source instead of
+    /// the password (`auth = "oauth2"`).
+    pub oauth2: Option<OAuth2Settings>,
 }
 
 /// The watched mailbox.

@@ -50,6 +50,9 @@ pub struct RawMailbox {
     pub idle_timeout: Option<String>,
     pub batch_size: Option<u32>,
     pub ca_file: Option<String>,
+    /// "password" (default) or "oauth2".
+    pub auth: Option<String>,
+    pub oauth2: Option<RawOAuth2>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,6 +71,27 @@ pub struct RawSmtp {
     pub retry_max: Option<String>,
     pub give_up_after: Option<String>,
     pub claim_lease: Option<String>,
+    /// "password" (default) or "oauth2".
+    pub auth: Option<String>,
+    pub oauth2: Option<RawOAuth2>,
+}
+
+/// `[mailbox.oauth2]` / `[smtp.oauth2]`: where the access token for XOAUTH2 comes from.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOAuth2 {
+    pub provider: Option<String>,
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret_env: Option<String>,
+    pub client_secret_file: Option<String>,
+    /// Rejected with a clear message: secrets never live in the TOML.
+    pub client_secret: Option<toml::Value>,
+    pub refresh_token_env: Option<String>,
+    pub refresh_token_file: Option<String>,
+    pub service_account_file: Option<String>,
+    pub token_url: Option<String>,
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

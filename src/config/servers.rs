@@ -3,9 +3,12 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::raw::{RawMailbox, RawSmtp};
-use super::values::{Check, parse_duration};
-use super::{Endpoint, MailboxSettings, Secret, Security, SmtpSettings};
+use super::check::{Check, parse_duration};
+use super::oauth2::oauth2;
+use super::raw::{RawMailbox, RawOAuth2, RawSmtp};
+use super::{
+    Endpoint, MailboxSettings, OAuth2Grant, OAuth2Settings, Secret, Security, SmtpSettings,
+};
 use crate::domain::EmailAddress;
 
 pub(super) fn auth(a: super::raw::RawAuth, check: &mut Check) -> super::AuthSettings {
@@ -77,6 +80,8 @@ pub(super) fn mailbox(m: RawMailbox, check: &mut Check) -> MailboxSettings {
             password_file: m.password_file,
             password_inline: m.password.is_some(),
             ca_file: m.ca_file,
+            auth: m.auth,
+            oauth2: m.oauth2,
         },
         (993, 143),
     );
@@ -106,8 +111,11 @@ pub(super) fn mailbox(m: RawMailbox, check: &mut Check) -> MailboxSettings {
 pub(super) fn smtp(
     s: RawSmtp,
     our: Option<&EmailAddress>,
+    mailbox: Option<&MailboxSettings>,
     check: &mut Check,
 ) -> Option<SmtpSettings> {
+    let fallback = mailbox.and_then(|m| m.endpoint.oauth2.clone());
+    let wants_oauth2 = s.auth.as_deref() == Some("oauth2");
     let parts = EndpointParts {
         host: s.host,
         port: s.port,
@@ -117,8 +125,19 @@ pub(super) fn smtp(
         password_file: s.password_file,
         password_inline: s.password.is_some(),
         ca_file: s.ca_file,
+        auth: s.auth,
+        oauth2: s.oauth2,
     };
-    let endpoint = endpoint(check, "smtp", parts, (465, 587));
+    let mut endpoint = endpoint(check, "smtp", parts, (465, 587));
+    if wants_oauth2 && endpoint.oauth2.is_none() {
+        match fallback {
+            Some(o) => endpoint.oauth2 = Some(for_user(o, endpoint.user.as_deref())),
+            None => check.problem(
+                "smtp.oauth2",
+                "auth = \"oauth2\" needs [smtp.oauth2] or [mailbox.oauth2]",
+            ),
+        }
+    }
     let from = match s.from {
         Some(f) => check.address("smtp.from", &f),
         None => our.cloned(),
@@ -154,9 +173,59 @@ struct EndpointParts {
     password_file: Option<String>,
     password_inline: bool,
     ca_file: Option<String>,
+    auth: Option<String>,
+    oauth2: Option<RawOAuth2>,
 }
 
-fn endpoint(check: &mut Check, section: &str, p: EndpointParts, ports: (u16, u16)) -> Endpoint {
+/// The mailbox's token source for the SMTP login: a service account then acts as the SMTP
+/// user.
+fn for_user(mut o: OAuth2Settings, user: Option<&str>) -> OAuth2Settings {
+    if let (OAuth2Grant::ServiceAccount { subject, .. }, Some(user)) = (&mut o.grant, user) {
+        *subject = user.to_string();
+    }
+    o
+}
+
+/// `auth` and `[<section>.oauth2]`: the token source when auth = "oauth2".
+fn login_oauth2(check: &mut Check, section: &str, p: &mut EndpointParts) -> Option<OAuth2Settings> {
+    let key = |k: &str| format!("{section}.{k}");
+    let wants = match p.auth.as_deref().unwrap_or("password") {
+        "password" => false,
+        "oauth2" => true,
+        other => {
+            check.problem(
+                &key("auth"),
+                format!("'{other}' is not \"password\" or \"oauth2\""),
+            );
+            false
+        }
+    };
+    let raw = p.oauth2.take();
+    if !wants {
+        // [smtp] may borrow the mailbox's table, so only the SMTP table is contradictory here.
+        if raw.is_some() && section == "smtp" {
+            check.problem(&key("oauth2"), "given, but auth is not \"oauth2\"");
+        }
+        return None;
+    }
+    if p.password_env.is_some() || p.password_file.is_some() {
+        check.problem(
+            &key("password_env"),
+            "not used with auth = \"oauth2\": remove it",
+        );
+    }
+    if p.user.is_none() {
+        check.problem(
+            &key("user"),
+            "auth = \"oauth2\" needs the mailbox's address as user",
+        );
+    }
+    let raw = raw?;
+    oauth2(raw, section, p.user.as_deref(), check)
+}
+
+fn endpoint(check: &mut Check, section: &str, mut p: EndpointParts, ports: (u16, u16)) -> Endpoint {
+    let oauth2 = login_oauth2(check, section, &mut p);
     let key = |k: &str| format!("{section}.{k}");
     let host = p.host.unwrap_or_default();
     if host.is_empty() {
@@ -218,7 +287,7 @@ fn endpoint(check: &mut Check, section: &str, p: EndpointParts, ports: (u16, u16
             }
         },
         (None, None) => {
-            if p.user.is_some() {
+            if p.user.is_some() && p.auth.as_deref() != Some("oauth2") {
                 check.problem(
                     &key("password_env"),
                     "a user is set but no password_env or password_file",
@@ -240,6 +309,7 @@ fn endpoint(check: &mut Check, section: &str, p: EndpointParts, ports: (u16, u16
         user: p.user,
         password,
         ca_file,
+        oauth2,
     }
 }
 

@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::{Secret, Settings, is_loopback};
+use std::path::Path;
 
 fn problems(toml: &str) -> Vec<String> {
     match Settings::from_toml(toml, Path::new("/nonexistent")) {

@@ -1,13 +1,12 @@
 //! Value types of the configuration and the validation of a [`RawConfig`].
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use jiff::SignedDuration;
 
-use jiff::{SignedDuration, Span};
-
+use super::check::Check;
+pub use super::check::parse_duration;
 use super::raw::RawConfig;
 use super::servers::{auth, mailbox, smtp};
-use super::{DeadlinePolicy, Limits, Organisation, People, Problem, Settings};
+use super::{DeadlinePolicy, Limits, Organisation, People, Settings};
 use crate::calendar::DeadlineSpan;
 use crate::domain::EmailAddress;
 
@@ -64,28 +63,6 @@ pub fn parse_deadline(s: &str) -> Result<DeadlineSpan, String> {
     parse_duration(t).map(DeadlineSpan::Calendar)
 }
 
-fn parse_span(s: &str) -> Result<Span, String> {
-    let span: Span = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not a duration (e.g. \"90s\", \"3h\", \"7d\", \"2w\")"))?;
-    if span.is_negative() || span.is_zero() {
-        return Err(format!("'{s}' must be longer than zero"));
-    }
-    Ok(span)
-}
-
-/// Parses a plain elapsed duration such as "30s" or "5m" (days count as 24 hours here).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let span = parse_span(s.trim())?;
-    let secs = span
-        .total((
-            jiff::Unit::Second,
-            jiff::SpanRelativeTo::days_are_24_hours(),
-        ))
-        .map_err(|e| format!("'{s}': {e}"))?;
-    Ok(Duration::from_secs_f64(secs))
-}
-
 /// "3 per 24h": at most `count` automatic replies per sender within `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
@@ -103,50 +80,6 @@ impl RateLimit {
         let count = n.trim().parse().map_err(|_| err())?;
         let window = SignedDuration::try_from(parse_duration(d)?).map_err(|_| err())?;
         Ok(Self { count, window })
-    }
-}
-
-/// Collects problems while validating.
-pub(super) struct Check {
-    base: PathBuf,
-    problems: Vec<Problem>,
-}
-
-impl Check {
-    pub(super) fn new(base: &Path) -> Self {
-        Self {
-            base: base.to_path_buf(),
-            problems: Vec::new(),
-        }
-    }
-
-    pub(super) fn into_problems(self) -> Vec<Problem> {
-        self.problems
-    }
-
-    pub(super) fn problem(&mut self, key: &str, message: impl Into<String>) {
-        self.problems.push(Problem {
-            key: key.into(),
-            message: message.into(),
-        });
-    }
-
-    /// Keeps `Ok` values; records `Err` as a problem under `key` and returns the fallback.
-    pub(super) fn or<T>(&mut self, key: &str, r: Result<T, String>, fallback: T) -> T {
-        r.unwrap_or_else(|m| {
-            self.problem(key, m);
-            fallback
-        })
-    }
-
-    pub(super) fn address(&mut self, key: &str, s: &str) -> Option<EmailAddress> {
-        EmailAddress::parse(s)
-            .map_err(|e| self.problem(key, e.to_string()))
-            .ok()
-    }
-
-    pub(super) fn path(&self, p: &str) -> PathBuf {
-        self.base.join(p)
     }
 }
 
@@ -193,7 +126,9 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
     let address = check.address("mailbox.address", &address_text);
     let mailbox = raw.mailbox.map(|m| mailbox(m, check));
     // When `from` is unusable a problem is recorded and validation fails as a whole.
-    let smtp = raw.smtp.and_then(|s| smtp(s, address.as_ref(), check));
+    let smtp = raw
+        .smtp
+        .and_then(|s| smtp(s, address.as_ref(), mailbox.as_ref(), check));
 
     let people_raw = raw.people.unwrap_or_default();
     let officers = addresses(check, "people.officers", people_raw.officers);

@@ -1,13 +1,14 @@
 //! The IMAP watcher: connect, drain the inbox, IDLE (or poll) until something arrives, and
 //! again; on any error drop the connection, back off with jitter and reconnect.
 //!
-//! - [`session`]: TCP/TLS/STARTTLS and login.
+//! - [`session`]: TCP/TLS/STARTTLS and login (password, or an OAuth2 token in `login`).
 //! - [`sync`]: the cursor, bounded batches through the door, MOVE after commit, quarantine.
 
+mod login;
 pub mod session;
 pub mod sync;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use async_imap::extensions::idle::IdleResponse;
@@ -15,6 +16,7 @@ use async_imap::types::UnsolicitedResponse;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Bot;
+use crate::net::jitter;
 use crate::store::cursors;
 use session::ImapSession;
 
@@ -27,19 +29,26 @@ const BACKOFF_MAX: Duration = Duration::from_secs(80);
 /// seconds, not after the full IMAP backoff. A retry costs one login and one SELECT.
 const STORAGE_BACKOFF_MAX: Duration = Duration::from_secs(10);
 
-/// A delay around `base` (±25 %).
-pub fn jitter(base: Duration) -> Duration {
-    let factor = 0.75 + rand::random::<f64>() * 0.5;
-    base.mul_f64(factor)
-}
+/// A session that lasted this long counts as having worked: its end is reconnected without
+/// delay. Shorter ones (a server that accepts the login and hangs up) back off, so a
+/// misbehaving server is not hammered in a tight loop.
+const LIVED: Duration = Duration::from_secs(1);
 
 /// Watches the mailbox until `cancel` fires. Never returns an error: every failure is
 /// logged, recorded for `status`, and followed by a reconnect.
 pub async fn watch(bot: Bot, cancel: CancellationToken) {
     let mut backoff = BACKOFF_MIN;
     while !cancel.is_cancelled() {
-        match watch_once(&bot, &cancel).await {
+        let mut logged_in = None;
+        match watch_once(&bot, &cancel, &mut logged_in).await {
             Ok(()) => return,
+            Err(e) if logged_in.is_some_and(|at: Instant| at.elapsed() >= LIVED) => {
+                // A session that worked and then ended (the server's idle limit, a token
+                // that expired, a restart): reconnect at once, with a fresh token, and start
+                // the backoff from the bottom.
+                tracing::info!(error = %format!("{e:#}"), "mailbox session ended; reconnecting at once");
+                backoff = BACKOFF_MIN;
+            }
             Err(e) => {
                 let message = format!("{e:#}");
                 let storage = crate::store::fault::of(&e).filter(|f| f.is_temporary());
@@ -69,7 +78,12 @@ pub async fn watch(bot: Bot, cancel: CancellationToken) {
 }
 
 /// One connection's life: returns Ok only when cancelled.
-async fn watch_once(bot: &Bot, cancel: &CancellationToken) -> anyhow::Result<()> {
+/// `logged_in` is set once the login succeeded.
+async fn watch_once(
+    bot: &Bot,
+    cancel: &CancellationToken,
+    logged_in: &mut Option<Instant>,
+) -> anyhow::Result<()> {
     let settings = bot
         .settings
         .mailbox
@@ -79,6 +93,7 @@ async fn watch_once(bot: &Bot, cancel: &CancellationToken) -> anyhow::Result<()>
         () = cancel.cancelled() => return Ok(()),
         s = session::connect(&settings.endpoint) => s?,
     };
+    *logged_in = Some(Instant::now());
     let caps = sync::capabilities(&mut session).await?;
     sync::ensure_folders(&mut session, settings).await?;
     tracing::info!(host = %settings.endpoint.host, idle = caps.idle, "connected to the mailbox");

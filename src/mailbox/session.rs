@@ -3,7 +3,6 @@
 //! offered, else LOGIN).
 
 use std::fmt::Debug;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -37,42 +36,8 @@ where
     }
 }
 
-/// A rustls client configuration that trusts the system's roots, webpki's roots and, when
-/// given, one extra PEM file (a private CA or a test certificate). Built with an explicit
-/// crypto provider: with two providers in the dependency tree the implicit default panics.
-pub fn tls_config(extra_ca: Option<&std::path::Path>) -> anyhow::Result<Arc<rustls::ClientConfig>> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    // Unreadable system certificates are not fatal: webpki's roots remain.
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    if let Some(path) = extra_ca {
-        let pem = std::fs::read(path)
-            .with_context(|| format!("Failed to read CA file {}", path.display()))?;
-        for cert in rustls_pemfile_certs(&pem)? {
-            roots.add(cert).context("Invalid CA certificate")?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
-}
-
-fn rustls_pemfile_certs(
-    pem: &[u8],
-) -> anyhow::Result<Vec<rustls::pki_types::CertificateDer<'static>>> {
-    use rustls::pki_types::pem::PemObject;
-    rustls::pki_types::CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .context("Invalid PEM in CA file")
-}
-
 async fn tls_wrap(stream: TcpStream, endpoint: &Endpoint) -> anyhow::Result<Box<dyn ImapIo>> {
-    let config = tls_config(endpoint.ca_file.as_deref())?;
+    let config = crate::net::tls_config(endpoint.ca_file.as_deref())?;
     let name =
         ServerName::try_from(endpoint.host.clone()).context("Invalid server name for TLS")?;
     let tls = timed(
@@ -85,6 +50,12 @@ async fn tls_wrap(stream: TcpStream, endpoint: &Endpoint) -> anyhow::Result<Box<
 
 /// Connects and logs in.
 pub async fn connect(endpoint: &Endpoint) -> anyhow::Result<ImapSession> {
+    let client = open(endpoint).await?;
+    login(client, endpoint).await
+}
+
+/// Connects (TCP, TLS or STARTTLS) up to the greeting, not logged in yet.
+pub async fn open(endpoint: &Endpoint) -> anyhow::Result<Client<Box<dyn ImapIo>>> {
     let addr = (endpoint.host.as_str(), endpoint.port);
     let tcp = timed("connect", TcpStream::connect(addr)).await?;
     tcp.set_nodelay(true)?;
@@ -106,7 +77,7 @@ pub async fn connect(endpoint: &Endpoint) -> anyhow::Result<ImapSession> {
     if endpoint.security != Security::StartTls {
         greeting(&mut client).await?;
     }
-    login(client, endpoint).await
+    Ok(client)
 }
 
 async fn greeting<T: ImapIo>(client: &mut Client<T>) -> anyhow::Result<()> {
@@ -131,10 +102,20 @@ impl async_imap::Authenticator for Plain<'_> {
     }
 }
 
-async fn login(
+/// The server refused our login: a wrong password or token, or an account without IMAP
+/// access. The text is the server's own answer.
+#[derive(Debug, thiserror::Error)]
+#[error("IMAP login refused: {0}")]
+pub struct LoginRefused(pub String);
+
+/// Logs in with the password (AUTHENTICATE PLAIN, else LOGIN) or an OAuth2 token.
+pub async fn login(
     client: Client<Box<dyn ImapIo>>,
     endpoint: &Endpoint,
 ) -> anyhow::Result<ImapSession> {
+    if let Some(oauth2) = &endpoint.oauth2 {
+        return super::login::with_token(client, endpoint, oauth2).await;
+    }
     let user = endpoint.user.as_deref().unwrap_or_default();
     let password = endpoint.password.expose();
     // AUTHENTICATE PLAIN is tried first: it handles any character in the password, which
@@ -148,7 +129,7 @@ async fn login(
     };
     match tokio::time::timeout(COMMAND_TIMEOUT, client.login(user, password)).await {
         Ok(Ok(session)) => Ok(session),
-        Ok(Err((e, _))) => Err(e).context("IMAP login refused"),
+        Ok(Err((e, _))) => Err(LoginRefused(e.to_string()).into()),
         Err(_) => bail!("IMAP LOGIN timed out"),
     }
 }

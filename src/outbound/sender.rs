@@ -17,7 +17,7 @@ use super::queue::{Notice, notify_officers};
 use super::smtp::{self, Failure, Transport};
 use crate::app::Bot;
 use crate::config::SmtpSettings;
-use crate::mailbox::jitter;
+use crate::net::jitter;
 use crate::store::{cursors, flags, outbox};
 
 /// Rows handled per round.

@@ -81,11 +81,7 @@ pub fn transport(endpoint: &Endpoint) -> anyhow::Result<Transport> {
             }
             starttls = Some(b.build_rustls()?);
         }
-        Security::Tls => {
-            implicit_tls = Some(crate::mailbox::session::tls_config(
-                endpoint.ca_file.as_deref(),
-            )?)
-        }
+        Security::Tls => implicit_tls = Some(crate::net::tls_config(endpoint.ca_file.as_deref())?),
         Security::Plain => {}
     }
     let hello = ClientId::Domain(hostname());
@@ -159,6 +155,14 @@ impl Transport {
     }
 
     async fn open(&self) -> Result<AsyncSmtpConnection, Failure> {
+        let mut conn = self.greeted().await?;
+        self.login(&mut conn).await?;
+        Ok(conn)
+    }
+
+    /// A connection past the greeting, EHLO and (where configured) TLS, not logged in: the
+    /// first steps of [`Self::login`]'s callers, and of `klachtenbot doctor`.
+    pub async fn greeted(&self) -> Result<AsyncSmtpConnection, Failure> {
         let net = |e: std::io::Error| {
             Failure::Temporary(format!(
                 "SMTP connection to {}:{}: {e}",
@@ -185,14 +189,53 @@ impl Transport {
         if let Some(params) = &self.starttls {
             conn.starttls(params.clone(), &self.hello).await?;
         }
-        if let Some(user) = &self.endpoint.user {
-            let credentials =
-                Credentials::new(user.clone(), self.endpoint.password.expose().to_string());
-            conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
-                .await?;
-        }
         Ok(conn)
     }
+
+    /// Logs in as the configured user (none: nothing to do), with the password or a token.
+    pub async fn login(&self, conn: &mut AsyncSmtpConnection) -> Result<(), Failure> {
+        match (&self.endpoint.user, &self.endpoint.oauth2) {
+            (Some(user), Some(oauth2)) => token_login(conn, user, oauth2).await?,
+            (Some(user), None) => {
+                let credentials =
+                    Credentials::new(user.clone(), self.endpoint.password.expose().to_string());
+                conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
+                    .await?;
+            }
+            (None, _) => {}
+        }
+        Ok(())
+    }
+}
+
+/// AUTH XOAUTH2 with a token from the configured source (lettre has no OAUTHBEARER). A
+/// refused token is dropped and a fresh one tried once on the same connection. A token
+/// endpoint that refuses is an administrator's problem, not the mail's: the mail waits
+/// (temporary) instead of being given up.
+async fn token_login(
+    conn: &mut AsyncSmtpConnection,
+    user: &str,
+    oauth2: &crate::config::OAuth2Settings,
+) -> Result<(), Failure> {
+    let temporary = |e: crate::oauth2::TokenError| Failure::Temporary(e.to_string());
+    let source = crate::oauth2::shared(oauth2).map_err(temporary)?;
+    let mut refusal = None;
+    for _attempt in 0..2 {
+        let token = source.token().await.map_err(temporary)?;
+        let credentials = Credentials::new(user.to_string(), token.expose().to_string());
+        match conn.auth(&[Mechanism::Xoauth2], &credentials).await {
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                tracing::info!(error = %e, "SMTP refused the token; trying a fresh one");
+                source.refused(&token).await;
+                refusal = Some(e);
+            }
+        }
+    }
+    Err(refusal.map_or_else(
+        || Failure::Temporary("SMTP AUTH XOAUTH2 failed".into()),
+        Failure::from,
+    ))
 }
 
 /// A TLS stream lettre can speak SMTP over (lettre wants `peer_addr`).

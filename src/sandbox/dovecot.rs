@@ -29,7 +29,39 @@ pub(crate) fn write_config(layout: &Layout) -> Result<()> {
         .map(|u| format!("{}:{{PLAIN}}{}::::::\n", u.login, layout.password))
         .collect();
     layout::write(&layout.path("users"), &users)?;
+    if let Some(url) = &layout.oauth2_introspection {
+        layout::write(&layout.path(OAUTH2_CONF), &render_oauth2(url))?;
+    }
     layout::write(&layout.path(CONF), &render(layout))
+}
+
+/// The oauth2 passdb's settings file (OAuth2 variant).
+const OAUTH2_CONF: &str = "dovecot-oauth2.conf.ext";
+
+/// Token validation by introspection (`POST token=...`), as against a real identity
+/// provider; no tokeninfo URL, so the introspection answer alone decides.
+fn render_oauth2(url: &str) -> String {
+    format!(
+        "introspection_mode = post\nintrospection_url = {url}\nusername_attribute = username\n\
+         active_attribute = active\nactive_value = true\nforce_introspection = yes\n"
+    )
+}
+
+/// Ends all IMAP sessions of `login` (`doveadm kick`).
+pub(crate) async fn kick(programs: &Programs, layout: &Layout, login: &str) -> Result<()> {
+    let output = doveadm(programs, &layout.path(CONF), &["kick", login])
+        .output()
+        .await
+        .context("Failed to run doveadm kick")?;
+    // Exit code 68 ("no such user logged in") is no failure here: nothing to end.
+    if !output.status.success() && output.status.code() != Some(68) {
+        bail!(
+            "doveadm kick {login} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
 }
 
 /// The server, ready to spawn with `dovecot -F` (foreground, so we reap the master ourselves
@@ -128,6 +160,9 @@ fn doveadm(programs: &Programs, conf: &Path, args: &[&str]) -> Command {
 fn render(layout: &Layout) -> String {
     let mut conf = render_settings(layout);
     conf.push_str(&render_services(layout));
+    if let Some(oauth2) = render_oauth2_passdb(layout) {
+        conf.push_str(&oauth2);
+    }
     if layout.tls {
         let dir = layout.root.display();
         conf.push_str(&format!(
@@ -146,6 +181,24 @@ service auth {{
         ));
     }
     conf
+}
+
+/// OAuth2 variant: the token mechanisms and a passdb that checks tokens (first, and only
+/// for those mechanisms, so a password never reaches the identity provider).
+fn render_oauth2_passdb(layout: &Layout) -> Option<String> {
+    layout.oauth2_introspection.as_ref()?;
+    let conf = layout.path(OAUTH2_CONF);
+    Some(format!(
+        r#"# OAuth2 variant: tokens are checked with the test's token endpoint.
+auth_mechanisms = plain login xoauth2 oauthbearer
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {conf}
+}}
+"#,
+        conf = conf.display()
+    ))
 }
 
 /// Paths, logging, auth, users and mail storage.

@@ -153,6 +153,8 @@ pub(crate) struct Layout {
     pub users: Vec<SandboxUser>,
     pub password: String,
     pub tls: bool,
+    /// The OAuth2 variant: Dovecot's oauth2 passdb asks this URL about tokens.
+    pub oauth2_introspection: Option<String>,
 }
 
 impl Layout {

@@ -63,6 +63,11 @@ pub struct SandboxConfig {
     pub users: Vec<String>,
     /// The password of every user (IMAP login and SMTP AUTH).
     pub password: String,
+    /// The OAuth2 variant (needs `tls`, for SMTP AUTH): IMAP and submission/SMTPS also take
+    /// XOAUTH2 and OAUTHBEARER, and Dovecot's `oauth2` passdb asks this URL about each
+    /// token (RFC 7662 introspection, `POST token=...`). The answer must be a JSON object
+    /// with `"active": true` and `"username"` equal to the login.
+    pub oauth2_introspection: Option<String>,
 }
 
 impl Default for SandboxConfig {
@@ -71,6 +76,7 @@ impl Default for SandboxConfig {
             tls: false,
             users: Vec::new(),
             password: "secret".to_owned(),
+            oauth2_introspection: None,
         }
     }
 }
@@ -299,6 +305,13 @@ impl MailSandbox {
     pub fn log_tail(&self, lines: usize) -> String {
         let files = [dovecot::STDERR, dovecot::LOG, postfix::STDERR, postfix::LOG];
         layout::log_tail(&self.layout.root, &files, lines)
+    }
+
+    /// Ends every IMAP session of a user (`doveadm kick`), as a server does when the token
+    /// a session logged in with expires (Microsoft 365's "AccessTokenExpired").
+    pub async fn kick(&self, address: &str) -> Result<()> {
+        let user = self.layout.user(address)?;
+        dovecot::kick(&self.programs, &self.layout, &user.login).await
     }
 
     /// Polite stop (SIGTERM to Postfix, then Dovecot) and removal of the temp dir (kept when

@@ -64,6 +64,7 @@ async fn start_once(
         users,
         password: cfg.password.clone(),
         tls: cfg.tls,
+        oauth2_introspection: cfg.oauth2_introspection.clone(),
     };
     if let Some(openssl) = &programs.openssl {
         tls::make_certificate(openssl, &layout.path("tls")).await?;

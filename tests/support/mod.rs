@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // Not every test file uses every helper.
 
+pub mod token_server;
+
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::future::Future;
@@ -62,6 +64,21 @@ pub struct SpawnOptions {
     pub database_toml: String,
     /// Another register altogether (a PostgreSQL server of the test's own).
     pub database_url: Option<String>,
+    /// Log in to IMAP and SMTP with OAuth2 tokens from this endpoint (needs `tls`).
+    pub oauth2: Option<OAuth2Login>,
+}
+
+/// The OAuth2 side of a test: the token server's URLs and the client's credentials.
+#[derive(Debug, Clone, Default)]
+pub struct OAuth2Login {
+    /// Where Dovecot asks about tokens.
+    pub introspection_url: String,
+    /// Where the bot gets its tokens.
+    pub token_url: String,
+    /// The bot's client id.
+    pub client_id: String,
+    /// The bot's client secret (written to a file the configuration names).
+    pub client_secret: String,
 }
 
 enum Runner {
@@ -105,6 +122,7 @@ impl TestApp {
         let sandbox = MailSandbox::start(SandboxConfig {
             tls: opts.tls,
             users,
+            oauth2_introspection: opts.oauth2.as_ref().map(|o| o.introspection_url.clone()),
             ..SandboxConfig::default()
         })
         .await
@@ -151,6 +169,16 @@ impl TestApp {
                 "[database]\n",
                 &format!("[database]\n{}\n", opts.database_toml),
             );
+        }
+        if let Some(o) = &opts.oauth2 {
+            std::fs::write(dir.path().join("oauth_secret"), &o.client_secret)?;
+            toml = toml.replace("password_file = \"password\"\n", "auth = \"oauth2\"\n");
+            toml.push_str(&format!(
+                "\n[mailbox.oauth2]\nprovider = \"generic\"\nclient_id = {}\n\
+                 client_secret_file = \"oauth_secret\"\ntoken_url = {}\n",
+                toml_str(&o.client_id),
+                toml_str(&o.token_url)
+            ));
         }
         let toml = toml + "\n" + &opts.extra_toml;
         let config_path = dir.path().join("klachtenbot.toml");
