@@ -28,8 +28,6 @@ pub enum Automated {
     MailingList,
     /// Bulk mail (newsletters, `Precedence: bulk`).
     Bulk,
-    /// A sender address that says not to reply (noreply@, mailer-daemon@).
-    NoReplySender,
 }
 
 impl Automated {
@@ -43,7 +41,6 @@ impl Automated {
             Automated::Generated => "auto_generated",
             Automated::MailingList => "mailing_list",
             Automated::Bulk => "bulk",
-            Automated::NoReplySender => "noreply_sender",
         }
     }
 }
@@ -154,8 +151,14 @@ pub fn automated(mail: &InboundMail) -> Option<Automated> {
     if matches!(h.precedence.as_deref(), Some("bulk" | "junk")) {
         return Some(Automated::Bulk);
     }
-    if mail.from.as_ref().is_some_and(|f| is_noreply(&f.address)) {
-        return Some(Automated::NoReplySender);
+    // A no-reply sender alone is no machine: contact forms send people's complaints from
+    // such addresses (see `person`). Bounce handlers' own addresses are.
+    if mail
+        .from
+        .as_ref()
+        .is_some_and(|f| matches!(f.address.local_part(), "bounce" | "bounces"))
+    {
+        return Some(Automated::Generated);
     }
     // The null envelope sender is for DSNs, MDNs and auto-replies (RFC 5321 §4.5.5, RFC 3834
     // §3.3); a person's client never uses it.

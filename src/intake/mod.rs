@@ -17,9 +17,12 @@ mod effects;
 pub mod forward;
 mod interpret;
 pub mod parse;
+pub mod person;
 pub mod phone;
 mod process;
+pub mod quoted;
 mod record;
+mod register;
 mod staff;
 pub mod strip;
 

@@ -5,6 +5,7 @@
 //! borrowed from the raw bytes.
 
 use jiff::Timestamp;
+use mail_parser::decoders::html::html_to_text;
 use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 
 use crate::domain::{EmailAddress, MessageId};
@@ -140,11 +141,17 @@ fn skip_preamble(mut raw: &[u8]) -> &[u8] {
 fn from_message(m: &Message<'_>) -> InboundMail {
     // Folded, so the same mail read with LF (MTA pipe) or CRLF (IMAP) line ends is equal.
     let from_raw = m.header_raw("From").map(clean_line);
-    let text = m.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
     let html_only = m.text_body_count() == 0 && m.html_body_count() > 0
         || m.text_bodies()
             .next()
             .is_some_and(|p| matches!(p.body, PartType::Html(_)));
+    let html_text = html_only
+        .then(|| m.body_html(0))
+        .flatten()
+        .map(|h| html_to_text(&break_blocks(&h)));
+    let text = html_text
+        .or_else(|| m.body_text(0).map(|t| t.into_owned()))
+        .unwrap_or_default();
     InboundMail {
         message_id: m.message_id().and_then(|id| MessageId::parse(id).ok()),
         in_reply_to: ids(m.in_reply_to()),
@@ -172,6 +179,20 @@ fn from_message(m: &Message<'_>) -> InboundMail {
             .collect(),
         attachments: attachments(m),
         attached_messages: attached_messages(m),
+    }
+}
+
+/// Block tags (table rows and cells, paragraphs, list items) whose boundaries mail-parser's
+/// HTML-to-text conversion ignores: a contact form's `<td>Naam</td><td>Anna</td>` would become
+/// "NaamAnna". A `<br>` before each keeps every cell on a line of its own.
+static BLOCK_TAG: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?i)<(/?(?:tr|td|th|div|li|h[1-6]|table|ul|ol|dt|dd|blockquote)\b)").ok()
+});
+
+fn break_blocks(html: &str) -> String {
+    match BLOCK_TAG.as_ref() {
+        Some(re) => re.replace_all(html, "<br><$1").into_owned(),
+        None => html.to_string(),
     }
 }
 
