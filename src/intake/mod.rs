@@ -11,6 +11,7 @@
 //! - `effects`: the procedure's effects turned into outbox mail.
 
 mod answer;
+pub mod bounce;
 pub mod classify;
 mod command;
 mod effects;

@@ -45,6 +45,9 @@ pub struct AutomationHeaders {
     pub failed_recipients: bool,
     /// `Return-Path: <>`: the null sender that DSNs and MDNs use (RFC 5321 4.5.5).
     pub null_return_path: bool,
+    /// `Return-Path` is a `MAILER-DAEMON@` or `postmaster@` address, as some MTAs set on
+    /// their bounces instead of the null sender.
+    pub daemon_return_path: bool,
     /// The `report-type` of a `multipart/report` (delivery-status, disposition-notification,
     /// feedback-report, tlsrpt), lower case.
     pub report_type: Option<String>,
@@ -148,7 +151,8 @@ fn from_message(m: &Message<'_>) -> InboundMail {
     let html_text = html_only
         .then(|| m.body_html(0))
         .flatten()
-        .map(|h| html_to_text(&break_blocks(&h)));
+        .filter(|h| BLOCK_TAG.as_ref().is_some_and(|re| re.is_match(h)))
+        .map(|h| collapse_blank_lines(&html_to_text(&break_blocks(&h))));
     let text = html_text
         .or_else(|| m.body_text(0).map(|t| t.into_owned()))
         .unwrap_or_default();
@@ -182,18 +186,35 @@ fn from_message(m: &Message<'_>) -> InboundMail {
     }
 }
 
-/// Block tags (table rows and cells, paragraphs, list items) whose boundaries mail-parser's
+/// Block tags (table rows and cells, list items) whose boundaries mail-parser's
 /// HTML-to-text conversion ignores: a contact form's `<td>Naam</td><td>Anna</td>` would become
 /// "NaamAnna". A `<br>` before each keeps every cell on a line of its own.
-static BLOCK_TAG: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"(?i)<(/?(?:tr|td|th|div|li|h[1-6]|table|ul|ol|dt|dd|blockquote)\b)").ok()
-});
+static BLOCK_TAG: std::sync::LazyLock<Option<regex::Regex>> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"(?i)<(/?(?:tr|td|th|li|dt|dd|table)\b)").ok());
 
 fn break_blocks(html: &str) -> String {
     match BLOCK_TAG.as_ref() {
         Some(re) => re.replace_all(html, "<br><$1").into_owned(),
         None => html.to_string(),
     }
+}
+
+/// At most one blank line in a row: the breaks before table cells leave many.
+fn collapse_blank_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blanks = 0;
+    for line in text.lines() {
+        blanks = if line.trim().is_empty() {
+            blanks + 1
+        } else {
+            0
+        };
+        if blanks <= 1 {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn ids(v: &HeaderValue<'_>) -> Vec<MessageId> {
@@ -274,6 +295,15 @@ fn automation(m: &Message<'_>) -> AutomationHeaders {
                 .trim_end_matches('>')
                 .trim()
                 .is_empty()
+        }),
+        daemon_return_path: m.header_raw("Return-Path").is_some_and(|v| {
+            let local = v
+                .trim()
+                .trim_start_matches('<')
+                .split('@')
+                .next()
+                .unwrap_or("");
+            local.eq_ignore_ascii_case("mailer-daemon") || local.eq_ignore_ascii_case("postmaster")
         }),
         report_type,
         dsn_actions: dsn_actions(m),
