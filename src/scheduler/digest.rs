@@ -189,6 +189,15 @@ struct FlagRow {
     when: String,
 }
 
+/// One mail of the period that did not become a complaint.
+#[derive(Debug, Clone, Serialize)]
+struct UnregisteredRow {
+    from: String,
+    subject: String,
+    reason: String,
+    when: String,
+}
+
 /// Everything a digest can say.
 #[derive(Debug, Clone, Serialize)]
 struct Content {
@@ -198,6 +207,9 @@ struct Content {
     waiting: Vec<Row>,
     refused: Vec<FlagRow>,
     flagged: Vec<FlagRow>,
+    /// Mail of the period that was not registered (automated, loops, flagged), so the
+    /// officer can catch a misjudged one and forward it to register it.
+    unregistered: Vec<UnregisteredRow>,
     open_count: usize,
     closed_count: usize,
 }
@@ -212,6 +224,7 @@ impl Content {
                     + self.waiting.len()
                     + self.refused.len()
                     + self.flagged.len()
+                    + self.unregistered.len()
             }
             Kind::Weekly => self.new.len() + self.overdue.len() + self.closed_count,
         }
@@ -274,9 +287,28 @@ async fn gather(
             .map(flag_row)
             .collect(),
         flagged: flagged.into_iter().map(flag_row).collect(),
+        unregistered: unregistered_rows(bot, conn, since, now).await?,
         open_count: open.len(),
         closed_count,
     })
+}
+
+async fn unregistered_rows(
+    bot: &Bot,
+    conn: &mut sqlx::AnyConnection,
+    since: Timestamp,
+    now: Timestamp,
+) -> anyhow::Result<Vec<UnregisteredRow>> {
+    let rows = crate::store::unregistered::since(conn, since, now).await?;
+    Ok(rows
+        .into_iter()
+        .map(|u| UnregisteredRow {
+            from: u.from_address.unwrap_or_else(|| "-".into()),
+            subject: u.subject.unwrap_or_default(),
+            reason: u.reason,
+            when: local_time(bot, u.received_at),
+        })
+        .collect())
 }
 
 fn waiting_row(bot: &Bot, t: &Tracked) -> Option<Row> {

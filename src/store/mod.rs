@@ -12,6 +12,7 @@ pub mod flags;
 pub mod measures;
 pub mod messages;
 pub mod outbox;
+pub mod unregistered;
 
 use std::str::FromStr;
 use std::time::Duration;
