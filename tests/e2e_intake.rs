@@ -136,3 +136,70 @@ async fn an_autoresponder_quoting_our_acknowledgement_joins_that_complaint() -> 
     );
     app.stop().await
 }
+
+#[tokio::test]
+async fn a_winmail_dat_attachment_is_unpacked_and_listed_by_show() -> Result<()> {
+    let mut app = TestApp::spawn(SpawnOptions::default()).await?;
+    let tnef = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/tnef/one-file.tnef"),
+    )?;
+    let encoded = base64(&tnef);
+    let wrapped: String = encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|c| format!("{}\r\n", String::from_utf8_lossy(c)))
+        .collect();
+    let date = jiff::fmt::rfc2822::to_string(&jiff::Zoned::now())?;
+    let raw = format!(
+        "From: {KLAAS}\r\nTo: {SERVICE}\r\nSubject: Foto van het kapotte boek\r\nMessage-ID: <{}>\r\nDate: {date}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nZie de bijlage.\r\n--b1\r\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\r\nContent-Disposition: attachment; filename=\"winmail.dat\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{wrapped}--b1--\r\n",
+        new_message_id("tnef")
+    );
+    app.sandbox
+        .deliver(KLAAS, &[SERVICE], raw.as_bytes())
+        .await?;
+    let inbox = app
+        .wait_for_parsed(KLAAS, "INBOX", WITHIN, |m| !m.is_empty())
+        .await?;
+    let reference = klachtenbot::domain::Reference::find(&inbox[0].subject)
+        .ok_or_else(|| anyhow::anyhow!("no reference in {}", inbox[0].subject))?;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_klachtenbot"))
+        .arg("--config")
+        .arg(&app.config_path)
+        .args(["show", &reference.to_string()])
+        .env("RUST_LOG", "warn")
+        .output()?;
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{shown}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        shown.contains("AUTHORS"),
+        "the unpacked attachment is not listed:\n{shown}"
+    );
+    assert!(!shown.contains("winmail.dat"), "{shown}");
+    app.stop().await
+}
+
+/// Standard base64 (RFC 4648 §4), enough to attach a file to a test mail.
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}

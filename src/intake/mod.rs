@@ -26,5 +26,6 @@ mod record;
 mod register;
 mod staff;
 pub mod strip;
+pub mod winmail;
 
 pub use process::{IntakeError, Outcome, Source, dedupe_key, process};

@@ -153,8 +153,18 @@ fn from_message(m: &Message<'_>) -> InboundMail {
         .flatten()
         .filter(|h| BLOCK_TAG.as_ref().is_some_and(|re| re.is_match(h)))
         .map(|h| collapse_blank_lines(&html_to_text(&break_blocks(&h))));
+    let raw_attachments = attachments(m);
+    // Outlook may send the body only inside winmail.dat.
+    let tnef_body = || {
+        raw_attachments
+            .iter()
+            .filter(|a| super::winmail::is_tnef(a))
+            .find_map(|a| super::winmail::read(&a.data).and_then(|u| u.body))
+    };
     let text = html_text
         .or_else(|| m.body_text(0).map(|t| t.into_owned()))
+        .filter(|t| !t.trim().is_empty())
+        .or_else(tnef_body)
         .unwrap_or_default();
     InboundMail {
         message_id: m.message_id().and_then(|id| MessageId::parse(id).ok()),
@@ -181,7 +191,7 @@ fn from_message(m: &Message<'_>) -> InboundMail {
             .header_values("Authentication-Results")
             .filter_map(|v| v.as_text().map(str::to_string))
             .collect(),
-        attachments: attachments(m),
+        attachments: super::winmail::expand(raw_attachments),
         attached_messages: attached_messages(m),
     }
 }

@@ -434,6 +434,12 @@ mod tests {
             waiting: vec![row],
             refused: Vec::new(),
             flagged: vec![flag],
+            unregistered: vec![UnregisteredRow {
+                from: "mailer-daemon@mx.example".into(),
+                subject: "Onbestelbaar: x".into(),
+                reason: "suppressed: bounce".into(),
+                when: "maandag 16 maart 2026 10:00".into(),
+            }],
             open_count: 3,
             closed_count: 1,
         };
