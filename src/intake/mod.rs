@@ -23,6 +23,7 @@ mod command;
 mod effects;
 pub mod forward;
 mod interpret;
+mod outcome;
 pub mod parse;
 pub mod person;
 pub mod phone;
@@ -34,4 +35,5 @@ mod staff;
 pub mod strip;
 pub mod winmail;
 
-pub use process::{IntakeError, Outcome, Source, dedupe_key, process};
+pub use outcome::Outcome;
+pub use process::{IntakeError, Source, dedupe_key, process};

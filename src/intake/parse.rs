@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use mail_parser::decoders::html::html_to_text;
 use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 
+use super::winmail;
 use crate::domain::{EmailAddress, MessageId};
 
 /// A sender or recipient with its display name.
@@ -158,8 +159,8 @@ fn from_message(m: &Message<'_>) -> InboundMail {
     let tnef_body = || {
         raw_attachments
             .iter()
-            .filter(|a| super::winmail::is_tnef(a))
-            .find_map(|a| super::winmail::read(&a.data).and_then(|u| u.body))
+            .filter(|a| winmail::is_tnef(&a.content_type, &a.filename))
+            .find_map(|a| winmail::read(&a.data).and_then(|u| u.body))
     };
     let text = html_text
         .or_else(|| m.body_text(0).map(|t| t.into_owned()))
@@ -191,7 +192,7 @@ fn from_message(m: &Message<'_>) -> InboundMail {
             .header_values("Authentication-Results")
             .filter_map(|v| v.as_text().map(str::to_string))
             .collect(),
-        attachments: super::winmail::expand(raw_attachments),
+        attachments: expand_tnef(raw_attachments),
         attached_messages: attached_messages(m),
     }
 }
@@ -373,6 +374,26 @@ fn attachments(m: &Message<'_>) -> Vec<Attachment> {
             }
         })
         .collect()
+}
+
+/// Replaces every readable winmail.dat by the files inside it, which are then stored like
+/// any other attachment; one that cannot be read is kept as it is, so nothing is lost.
+fn expand_tnef(list: Vec<Attachment>) -> Vec<Attachment> {
+    let mut out = Vec::with_capacity(list.len());
+    for a in list {
+        let inner = winmail::is_tnef(&a.content_type, &a.filename)
+            .then(|| winmail::unpack(&a.data))
+            .flatten();
+        match inner {
+            Some(files) => out.extend(files.into_iter().enumerate().map(|(i, f)| Attachment {
+                filename: safe_filename(Some(&f.name), i + 1),
+                content_type: f.content_type.to_string(),
+                data: f.data,
+            })),
+            None => out.push(a),
+        }
+    }
+    out
 }
 
 fn attached_messages(m: &Message<'_>) -> Vec<Vec<u8>> {

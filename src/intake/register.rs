@@ -7,9 +7,9 @@ use jiff::Timestamp;
 use sqlx::AnyConnection;
 
 use super::effects::{self, Thread};
+use super::outcome::Outcome;
 use super::parse::InboundMail;
 use super::person::Speaker;
-use super::process::Outcome;
 use super::record::{keep_attachments, record, timeline};
 use super::strip;
 use crate::app::Bot;

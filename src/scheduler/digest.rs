@@ -269,7 +269,7 @@ async fn gather(
     let (refused, flagged): (Vec<_>, Vec<_>) = flags::open(conn, None)
         .await?
         .into_iter()
-        .partition(|f| f.reason.starts_with("refused"));
+        .partition(|f| matches!(f.reason.as_str(), "command_refused" | "refused_command"));
     let flag_row = |f: flags::Flag| FlagRow {
         when: local_time(bot, f.created_at),
         reference: f.reference,
