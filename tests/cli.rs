@@ -393,3 +393,67 @@ fn listed_commands(help: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+#[test]
+fn list_unregistered_shows_the_mail_that_did_not_become_a_complaint_with_the_reason() {
+    let s = Setup::new();
+    let bounce = TestMail::new(
+        "Mail Delivery System <MAILER-DAEMON@mx.klant.example>",
+        "Onbestelbaar: Examen niet ontvangen",
+        "cli-bounce@mx.klant.example",
+    )
+    .body("Uw bericht heeft sommige of alle geadresseerden niet bereikt.");
+    let path = s.file("bounce.eml", &bounce.bytes());
+    let run = s.run(&["ingest", path.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run}");
+    s.registered("complaint.eml", &complaint_mail());
+
+    let run = s.run(&["list", "--unregistered", "--since", "7d", "--json"]);
+    assert_eq!(run.code, 0, "{run}");
+    let rows = run.json();
+    let rows = rows.as_array().expect("an array");
+    assert_eq!(rows.len(), 1, "{run}");
+    assert_eq!(rows[0]["from_address"], "mailer-daemon@mx.klant.example");
+    assert_eq!(rows[0]["subject"], "Onbestelbaar: Examen niet ontvangen");
+    assert_eq!(rows[0]["reason"], "suppressed: bounce");
+
+    let text = s.run(&["list", "--unregistered"]);
+    assert!(
+        text.stdout.contains("Onbestelbaar: Examen niet ontvangen"),
+        "{text}"
+    );
+    assert!(text.stdout.contains("suppressed: bounce"), "{text}");
+    let bad = s.run(&["list", "--unregistered", "--since", "soon"]);
+    assert_eq!(bad.code, 2, "{bad}");
+}
+
+#[test]
+fn a_person_writing_from_a_noreply_address_is_registered_and_the_officer_told_no_ack_went_out() {
+    let s = Setup::new();
+    let mail = TestMail::new(
+        "Gemeente Webformulier <noreply@gemeente.example>",
+        "Klacht over de levering",
+        "cli-noreply@gemeente.example",
+    )
+    .body("Het boek is nooit aangekomen. Ik wil mijn geld terug.");
+    let path = s.file("noreply.eml", &mail.bytes());
+    let run = s.run(&["ingest", path.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("registered KL-"), "{run}");
+    let flags = s.run(&["list", "--flagged", "--json"]).json();
+    let flags = flags.as_array().expect("an array");
+    assert!(
+        flags.iter().any(|f| f["reason"] == "no_reply_address"),
+        "{flags:?}"
+    );
+    let outbox = s.run(&["list", "--outbox", "--json"]).json();
+    let outbox = outbox.as_array().expect("an array");
+    assert!(
+        outbox.iter().all(|r| r["kind"] != "acknowledgement"),
+        "{outbox:?}"
+    );
+    assert!(
+        outbox.iter().any(|r| r["kind"] == "officer_notice"),
+        "the officer was not told: {outbox:?}"
+    );
+}

@@ -547,6 +547,15 @@ async fn an_empty_digest_is_skipped_and_a_full_one_lists_overdue_and_flagged_mai
         body.contains("Gemarkeerde en in quarantaine gezette mail (1):"),
         "{body}"
     );
+    // The unreadable mail did not become a complaint: listed with its reason.
+    assert!(
+        body.contains("Niet als klacht geregistreerde mail sinds"),
+        "{body}"
+    );
+    assert!(
+        body.contains("[flagged: no usable sender address (From: (none))]"),
+        "{body}"
+    );
 }
 
 async fn management_gets_the_weekly_summary_on_monday_or_after_easter_monday(t: TestBot) {

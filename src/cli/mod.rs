@@ -6,6 +6,7 @@ pub mod doctor;
 mod ingest;
 mod inspect;
 pub mod report;
+mod unregistered;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -81,6 +82,13 @@ pub enum Command {
         /// Only open complaints with a deadline within this time, e.g. "7d" or "5wd".
         #[arg(long, value_name = "DURATION", conflicts_with_all = ["flagged", "outbox"])]
         due_within: Option<String>,
+        /// Show the mail that did not become a complaint (automated, loops, flagged) instead.
+        #[arg(long, conflicts_with_all = ["open", "status", "flagged", "outbox", "overdue", "due_within"])]
+        unregistered: bool,
+        /// With --unregistered: how far back, e.g. "24h", "7d" (the default) or "2w".
+        #[arg(long, value_name = "DURATION", requires = "unregistered",
+              value_parser = |s: &str| unregistered::parse_since(s).map(|_| s.to_string()))]
+        since: Option<String>,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -157,9 +165,16 @@ pub async fn dispatch(command: &Command, settings: Settings) -> anyhow::Result<E
             outbox,
             overdue,
             due_within,
+            unregistered,
+            since,
             json,
         } => {
             let bot = crate::app::Bot::open(settings).await?;
+            if *unregistered {
+                let since = since.as_deref().unwrap_or(unregistered::DEFAULT_SINCE);
+                let code = unregistered::list(&bot, since, *json).await?;
+                return Ok(ExitCode::from(code));
+            }
             let what = inspect::ListWhat {
                 open: *open,
                 status: *status,

@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use super::bounce;
 use super::parse::InboundMail;
 use crate::domain::EmailAddress;
 
@@ -28,8 +29,6 @@ pub enum Automated {
     MailingList,
     /// Bulk mail (newsletters, `Precedence: bulk`).
     Bulk,
-    /// A sender address that says not to reply (noreply@, mailer-daemon@).
-    NoReplySender,
 }
 
 impl Automated {
@@ -43,7 +42,6 @@ impl Automated {
             Automated::Generated => "auto_generated",
             Automated::MailingList => "mailing_list",
             Automated::Bulk => "bulk",
-            Automated::NoReplySender => "noreply_sender",
         }
     }
 }
@@ -87,23 +85,6 @@ const NOREPLY_LOCAL_PARTS: &[&str] = &[
     "bounces",
 ];
 
-// Subjects of delivery failures from MTAs that send them without a multipart/report
-// (older Exchange, Domino, qmail, webmail providers).
-const BOUNCE_SUBJECTS: &[&str] = &[
-    "undeliverable:",
-    "undelivered mail returned to sender",
-    "onbestelbaar:",
-    "niet bezorgd:",
-    "delivery status notification",
-    "delivery failure",
-    "mail delivery failed",
-    "mail delivery failure",
-    "returned mail:",
-    "failure notice",
-    "unzustellbar:",
-    "non remis",
-];
-
 /// Decides whether a mail was written by a machine, and if so what kind.
 ///
 /// Bounce signals are checked first: many bounces also carry `Auto-Submitted:
@@ -125,14 +106,10 @@ pub fn automated(mail: &InboundMail) -> Option<Automated> {
         Some(_) => return Some(Automated::Generated),
         None => {}
     }
-    let subject = mail.subject.to_lowercase();
-    let daemon = mail.from.as_ref().is_some_and(|f| {
-        let local = f.address.local_part();
-        local.contains("daemon") || local == "postmaster"
-    });
-    if h.failed_recipients || daemon || BOUNCE_SUBJECTS.iter().any(|p| subject.starts_with(p)) {
+    if h.failed_recipients || bounce::looks_like_bounce(mail) {
         return Some(Automated::Bounce);
     }
+    let subject = mail.subject.to_lowercase();
     // RFC 3834 §5: any value other than "no" means automatic; "no" explicitly means a person.
     if let Some(v) = h.auto_submitted.as_deref() {
         let keyword = v.split(';').next().unwrap_or("").trim();
@@ -154,8 +131,14 @@ pub fn automated(mail: &InboundMail) -> Option<Automated> {
     if matches!(h.precedence.as_deref(), Some("bulk" | "junk")) {
         return Some(Automated::Bulk);
     }
-    if mail.from.as_ref().is_some_and(|f| is_noreply(&f.address)) {
-        return Some(Automated::NoReplySender);
+    // A no-reply sender alone is no machine: contact forms send people's complaints from
+    // such addresses (see `person`). Bounce handlers' own addresses are.
+    if mail
+        .from
+        .as_ref()
+        .is_some_and(|f| matches!(f.address.local_part(), "bounce" | "bounces"))
+    {
+        return Some(Automated::Generated);
     }
     // The null envelope sender is for DSNs, MDNs and auto-replies (RFC 5321 §4.5.5, RFC 3834
     // §3.3); a person's client never uses it.

@@ -68,7 +68,7 @@ fn out_of_office_subjects_are_auto_replies() {
 }
 
 #[test]
-fn lists_bulk_and_noreply_senders_are_automated() {
+fn lists_and_bulk_are_automated_but_a_noreply_sender_alone_is_not() {
     assert_eq!(
         automated(&mail("From: a@b.nl\nList-Id: <x.lists.b.nl>")),
         Some(Automated::MailingList)
@@ -77,10 +77,7 @@ fn lists_bulk_and_noreply_senders_are_automated() {
         automated(&mail("From: a@b.nl\nPrecedence: bulk")),
         Some(Automated::Bulk)
     );
-    assert_eq!(
-        automated(&mail("From: no-reply@shop.nl")),
-        Some(Automated::NoReplySender)
-    );
+    assert_eq!(automated(&mail("From: no-reply@shop.nl")), None);
     assert_eq!(
         automated(&mail("From: MAILER-DAEMON@mx.nl")),
         Some(Automated::Bounce)

@@ -7,8 +7,8 @@ use sqlx::AnyConnection;
 
 use super::answer::{reply, report};
 use super::effects::{self, Thread};
+use super::outcome::Outcome;
 use super::parse::{InboundMail, Mailbox};
-use super::process::Outcome;
 use super::record::{flag_only, record, timeline};
 use super::{staff, strip};
 use crate::app::Bot;
@@ -18,6 +18,10 @@ use crate::outbound::queue::{Notice, notify_officers};
 use crate::procedure::{self, Event};
 use crate::store::complaints::{self, StoredComplaint};
 use crate::store::measures;
+
+/// The one name of a refused command: the message kind, the timeline event and the flag
+/// (earlier versions also wrote "refused_command" for the flag; the digest reads both).
+pub(crate) const COMMAND_REFUSED: &str = "command_refused";
 
 /// What the sender is, as far as commands go.
 #[derive(Debug, Clone, Copy, Default)]
@@ -479,11 +483,7 @@ async fn finish(
         applied,
         summary,
     };
-    let kind = if applied {
-        "command"
-    } else {
-        "command_refused"
-    };
+    let kind = if applied { "command" } else { COMMAND_REFUSED };
     record(
         conn,
         id,
@@ -520,7 +520,7 @@ async fn refuse_forgery(
             c.id,
             now,
             from.address.as_ref(),
-            "command_refused",
+            COMMAND_REFUSED,
             &format!("{}: {reason}", mail.subject),
             Some(id),
         )
@@ -529,7 +529,7 @@ async fn refuse_forgery(
     let scope = existing.map(|c| (c.id, c.complaint.reference));
     let text = format!("{reason}\n\nSubject: {}", mail.subject);
     notify_officers(bot, conn, scope, Notice::CommandRefused, &text, now).await?;
-    flag_only(conn, id, mail, existing, "refused_command", &reason, now).await?;
+    flag_only(conn, id, mail, existing, COMMAND_REFUSED, &reason, now).await?;
     Ok(Outcome::Flagged {
         reason,
         reference: scope.map(|s| s.1),

@@ -5,19 +5,17 @@ use sqlx::AnyConnection;
 
 use super::classify::{self, Automated};
 use super::command::{self, Role};
-use super::effects::{self, Thread};
+use super::effects;
+use super::outcome::Outcome;
 use super::parse::{InboundMail, Mailbox};
-use super::process::Outcome;
 use super::record::{excerpt, flag, keep_attachments, record, timeline};
-use super::staff;
-use super::strip;
+use super::register::register;
+use super::{person, quoted, staff, strip};
 use crate::app::Bot;
 use crate::commands;
-use crate::domain::{
-    Channel, Complainant, Complaint, CustomerType, EmailAddress, MessageId, Origin, Reference,
-};
+use crate::domain::{Complaint, EmailAddress, Reference};
 use crate::outbound::queue::{self, Notice, Outgoing, notify_officers};
-use crate::procedure::{self, DeadlineTimes, Effect, Event, NewComplaint};
+use crate::procedure::{self, Event};
 use crate::store::complaints::{self, StoredComplaint};
 use crate::store::{flags, messages};
 
@@ -59,8 +57,13 @@ pub(super) async fn interpret(
             reference: None,
         });
     }
-    let existing = find_complaint(bot, conn, mail).await?;
-    if let Some(kind) = classify::automated(mail) {
+    let mut existing = find_complaint(bot, conn, mail).await?;
+    let machine = classify::automated(mail);
+    // A bounce quoting our mail belongs to that complaint, whoever the MTA is.
+    if existing.is_none() && machine == Some(Automated::Bounce) {
+        existing = quoted_complaint(bot, conn, mail, None).await?;
+    }
+    if let Some(kind) = machine {
         return automated(bot, conn, id, mail, kind, existing, now).await;
     }
     let Some(from) = mail.from.clone() else {
@@ -91,10 +94,35 @@ pub(super) async fn interpret(
             return command::handle(bot, conn, id, mail, &from, parsed, existing, now).await;
         }
     }
-    match existing {
-        Some(found) => follow_up(bot, conn, id, mail, &from, found, now).await,
-        None => register(bot, conn, id, mail, &from, now).await,
+    let speaker = person::speaker(mail, &from, &own);
+    let author = speaker.mailbox();
+    // An autoresponder without our headers still quotes our mail: from a party to the
+    // complaint it quotes, it is a follow-up of it, not a new complaint.
+    if existing.is_none() {
+        existing = quoted_complaint(bot, conn, mail, Some(&author.address)).await?;
     }
+    match existing {
+        Some(found) => follow_up(bot, conn, id, mail, &author, found, now).await,
+        None => register(bot, conn, id, mail, &speaker, now).await,
+    }
+}
+
+/// The complaint whose reference appears in the quoted part of the mail or in an attached
+/// copy of our mail; with `party`, only one that address is a party to.
+async fn quoted_complaint(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    mail: &InboundMail,
+    party: Option<&EmailAddress>,
+) -> anyhow::Result<Option<StoredComplaint>> {
+    for reference in quoted::quoted_references(mail) {
+        if let Some(found) = complaints::load(conn, reference).await?
+            && party.is_none_or(|p| is_party(bot, &found.complaint, p))
+        {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
 }
 
 /// The complaint a mail belongs to: a reference in the subject, or any of its In-Reply-To /
@@ -327,117 +355,4 @@ async fn follow_up(
         }
     }
     Ok(Outcome::FollowUp(c.reference))
-}
-
-async fn register(
-    bot: &Bot,
-    conn: &mut AnyConnection,
-    id: i64,
-    mail: &InboundMail,
-    from: &Mailbox,
-    now: Timestamp,
-) -> anyhow::Result<Outcome> {
-    let settings = &bot.settings;
-    let staff = settings.people.is_staff(&from.address);
-    let text = strip::new_text(&mail.text).text;
-    let subject = strip::strip_subject_prefixes(&mail.subject)
-        .trim()
-        .to_string();
-    let new = NewComplaint {
-        received_at: now,
-        channel: Channel::Email,
-        origin: if staff {
-            Origin::Internal
-        } else {
-            Origin::External
-        },
-        customer_type: staff.then_some(CustomerType::Internal),
-        complainant: Complainant {
-            name: from.name.clone(),
-            email: Some(from.address.clone()),
-            phone: None,
-            organisation: None,
-        },
-        received_by: None,
-        subject: if subject.is_empty() {
-            "(geen onderwerp)".into()
-        } else {
-            subject
-        },
-        description: text.clone(),
-        solved_at_first_contact: false,
-    };
-    let (cid, complaint, effects) = register_new(bot, conn, new, now).await?;
-    let reference = complaint.reference;
-    record(
-        conn,
-        id,
-        mail,
-        "new_complaint",
-        &format!("registered {reference}"),
-        Some(cid),
-        Some(&text),
-    )
-    .await?;
-    keep_attachments(conn, id, mail).await?;
-    let detail = format!(
-        "registered from mail by {}: {}",
-        from.address, complaint.subject
-    );
-    timeline(
-        conn,
-        cid,
-        now,
-        from.address.as_ref(),
-        "registered",
-        &detail,
-        Some(id),
-    )
-    .await?;
-    let references: Vec<MessageId> = mail.references.clone();
-    let thread = Thread {
-        in_reply_to: mail.message_id.as_ref(),
-        references: &references,
-    };
-    let (complaint, _) = effects::carry_out(
-        bot,
-        conn,
-        cid,
-        complaint,
-        &effects,
-        from.address.as_ref(),
-        thread,
-        now,
-    )
-    .await?;
-    complaints::update(conn, cid, &complaint, now).await?;
-    Ok(Outcome::Registered(reference))
-}
-
-/// Registers a new complaint (step 1): the next reference of the year in the organisation's
-/// time zone, the deadlines, the row. Returns its row id, the record and the effects to carry
-/// out (the acknowledgement).
-pub(super) async fn register_new(
-    bot: &Bot,
-    conn: &mut AnyConnection,
-    new: NewComplaint,
-    now: Timestamp,
-) -> anyhow::Result<(i64, Complaint, Vec<Effect>)> {
-    let year = now
-        .to_zoned(bot.settings.organisation.timezone.clone())
-        .year();
-    let reference = complaints::next_reference(conn, year).await?;
-    let (complaint, effects) = procedure::register(new, reference, deadlines(bot, now));
-    let cid = complaints::insert(conn, &complaint, now).await?;
-    Ok((cid, complaint, effects))
-}
-
-/// The deadlines of a complaint received at `at`.
-pub(crate) fn deadlines(bot: &Bot, at: Timestamp) -> DeadlineTimes {
-    let d = &bot.settings.deadlines;
-    DeadlineTimes {
-        acknowledge_by: bot.calendar.deadline(at, &d.acknowledge),
-        explain_by: bot.calendar.deadline(at, &d.explain),
-        solve_by: bot.calendar.deadline(at, &d.solve),
-    }
 }

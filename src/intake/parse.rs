@@ -5,8 +5,10 @@
 //! borrowed from the raw bytes.
 
 use jiff::Timestamp;
+use mail_parser::decoders::html::html_to_text;
 use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 
+use super::winmail;
 use crate::domain::{EmailAddress, MessageId};
 
 /// A sender or recipient with its display name.
@@ -44,6 +46,9 @@ pub struct AutomationHeaders {
     pub failed_recipients: bool,
     /// `Return-Path: <>`: the null sender that DSNs and MDNs use (RFC 5321 4.5.5).
     pub null_return_path: bool,
+    /// `Return-Path` is a `MAILER-DAEMON@` or `postmaster@` address, as some MTAs set on
+    /// their bounces instead of the null sender.
+    pub daemon_return_path: bool,
     /// The `report-type` of a `multipart/report` (delivery-status, disposition-notification,
     /// feedback-report, tlsrpt), lower case.
     pub report_type: Option<String>,
@@ -140,11 +145,28 @@ fn skip_preamble(mut raw: &[u8]) -> &[u8] {
 fn from_message(m: &Message<'_>) -> InboundMail {
     // Folded, so the same mail read with LF (MTA pipe) or CRLF (IMAP) line ends is equal.
     let from_raw = m.header_raw("From").map(clean_line);
-    let text = m.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
     let html_only = m.text_body_count() == 0 && m.html_body_count() > 0
         || m.text_bodies()
             .next()
             .is_some_and(|p| matches!(p.body, PartType::Html(_)));
+    let html_text = html_only
+        .then(|| m.body_html(0))
+        .flatten()
+        .filter(|h| BLOCK_TAG.as_ref().is_some_and(|re| re.is_match(h)))
+        .map(|h| collapse_blank_lines(&html_to_text(&break_blocks(&h))));
+    let raw_attachments = attachments(m);
+    // Outlook may send the body only inside winmail.dat.
+    let tnef_body = || {
+        raw_attachments
+            .iter()
+            .filter(|a| winmail::is_tnef(&a.content_type, &a.filename))
+            .find_map(|a| winmail::read(&a.data).and_then(|u| u.body))
+    };
+    let text = html_text
+        .or_else(|| m.body_text(0).map(|t| t.into_owned()))
+        .filter(|t| !t.trim().is_empty())
+        .or_else(tnef_body)
+        .unwrap_or_default();
     InboundMail {
         message_id: m.message_id().and_then(|id| MessageId::parse(id).ok()),
         in_reply_to: ids(m.in_reply_to()),
@@ -170,9 +192,40 @@ fn from_message(m: &Message<'_>) -> InboundMail {
             .header_values("Authentication-Results")
             .filter_map(|v| v.as_text().map(str::to_string))
             .collect(),
-        attachments: attachments(m),
+        attachments: expand_tnef(raw_attachments),
         attached_messages: attached_messages(m),
     }
+}
+
+/// Block tags (table rows and cells, list items) whose boundaries mail-parser's
+/// HTML-to-text conversion ignores: a contact form's `<td>Naam</td><td>Anna</td>` would become
+/// "NaamAnna". A `<br>` before each keeps every cell on a line of its own.
+static BLOCK_TAG: std::sync::LazyLock<Option<regex::Regex>> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"(?i)<(/?(?:tr|td|th|li|dt|dd|table)\b)").ok());
+
+fn break_blocks(html: &str) -> String {
+    match BLOCK_TAG.as_ref() {
+        Some(re) => re.replace_all(html, "<br><$1").into_owned(),
+        None => html.to_string(),
+    }
+}
+
+/// At most one blank line in a row: the breaks before table cells leave many.
+fn collapse_blank_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blanks = 0;
+    for line in text.lines() {
+        blanks = if line.trim().is_empty() {
+            blanks + 1
+        } else {
+            0
+        };
+        if blanks <= 1 {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn ids(v: &HeaderValue<'_>) -> Vec<MessageId> {
@@ -254,6 +307,15 @@ fn automation(m: &Message<'_>) -> AutomationHeaders {
                 .trim()
                 .is_empty()
         }),
+        daemon_return_path: m.header_raw("Return-Path").is_some_and(|v| {
+            let local = v
+                .trim()
+                .trim_start_matches('<')
+                .split('@')
+                .next()
+                .unwrap_or("");
+            local.eq_ignore_ascii_case("mailer-daemon") || local.eq_ignore_ascii_case("postmaster")
+        }),
         report_type,
         dsn_actions: dsn_actions(m),
         suppress_auto_response: lower_text(m, "X-Auto-Response-Suppress"),
@@ -314,6 +376,26 @@ fn attachments(m: &Message<'_>) -> Vec<Attachment> {
         .collect()
 }
 
+/// Replaces every readable winmail.dat by the files inside it, which are then stored like
+/// any other attachment; one that cannot be read is kept as it is, so nothing is lost.
+fn expand_tnef(list: Vec<Attachment>) -> Vec<Attachment> {
+    let mut out = Vec::with_capacity(list.len());
+    for a in list {
+        let inner = winmail::is_tnef(&a.content_type, &a.filename)
+            .then(|| winmail::unpack(&a.data))
+            .flatten();
+        match inner {
+            Some(files) => out.extend(files.into_iter().enumerate().map(|(i, f)| Attachment {
+                filename: safe_filename(Some(&f.name), i + 1),
+                content_type: f.content_type.to_string(),
+                data: f.data,
+            })),
+            None => out.push(a),
+        }
+    }
+    out
+}
+
 fn attached_messages(m: &Message<'_>) -> Vec<Vec<u8>> {
     m.attachments()
         .filter_map(|p| match &p.body {
@@ -362,76 +444,5 @@ pub fn safe_filename(name: Option<&str>, n: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_plain_mail_is_read_into_owned_fields() {
-        let raw = b"From: Klaas Klant <Klaas@Klant.NL>\r\nTo: klantenservice@concreet.nl\r\n\
-Subject: =?utf-8?q?Examen_niet_ontvangen_=E2=9C=93?=\r\nMessage-ID: <abc@klant.nl>\r\n\
-In-Reply-To: <x1@concreet.nl>\r\nReferences: <x0@concreet.nl> <x1@concreet.nl>\r\n\
-Date: Mon, 2 Mar 2026 10:00:00 +0100\r\n\r\nBeste,\r\n\r\nMijn examen is niet aangekomen.\r\n";
-        let m = parse(raw).unwrap();
-        assert_eq!(m.from.as_ref().unwrap().address.as_ref(), "klaas@klant.nl");
-        assert_eq!(
-            m.from.as_ref().unwrap().name.as_deref(),
-            Some("Klaas Klant")
-        );
-        assert_eq!(m.subject, "Examen niet ontvangen ✓");
-        assert_eq!(m.message_id.unwrap().as_ref(), "abc@klant.nl");
-        assert_eq!(m.in_reply_to.len(), 1);
-        assert_eq!(m.references.len(), 2);
-        assert_eq!(m.date.unwrap().to_string(), "2026-03-02T09:00:00Z");
-        assert!(m.text.contains("Mijn examen is niet aangekomen."));
-        assert!(!m.text.contains('\r'));
-        assert!(!m.html_only);
-    }
-
-    #[test]
-    fn an_html_only_mail_becomes_text() {
-        let raw = b"From: a@b.nl\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Hallo <b>daar</b></p>";
-        let m = parse(raw).unwrap();
-        assert!(m.html_only);
-        assert!(m.text.contains("Hallo"));
-        assert!(!m.text.contains("<b>"));
-    }
-
-    #[test]
-    fn leading_blank_lines_and_an_mbox_separator_are_skipped() {
-        let raw = b"   \r\nFrom jan@x.nl Mon Jan  1 00:00:00 2024\r\nFrom: jan@x.nl\r\nSubject: Hoi\r\n\r\nTekst\r\n";
-        let m = parse(raw).unwrap();
-        assert_eq!(m.subject, "Hoi");
-        assert_eq!(m.from.unwrap().address.as_ref(), "jan@x.nl");
-    }
-
-    #[test]
-    fn bare_cr_line_ends_and_nul_characters_are_read() {
-        let m = parse(b"From: a@b.nl\rSubject: Hoi\r\rTekst\0 hier\r").unwrap();
-        assert_eq!(m.subject, "Hoi");
-        assert_eq!(m.text.trim(), "Tekst hier");
-        let folded_lf = parse(b"From: Jan\n Jansen <j@x.nl>\nSubject: a\n\nx\n").unwrap();
-        let folded_crlf =
-            parse(b"From: Jan\r\n Jansen <j@x.nl>\r\nSubject: a\r\n\r\nx\r\n").unwrap();
-        assert_eq!(folded_lf.from_raw, folded_crlf.from_raw);
-    }
-
-    #[test]
-    fn unsafe_file_names_are_made_safe() {
-        assert_eq!(safe_filename(Some("../../etc/passwd"), 1), "passwd");
-        assert_eq!(safe_filename(Some("C:\\Users\\x\\scan.pdf"), 1), "scan.pdf");
-        assert_eq!(safe_filename(Some("..."), 2), "attachment-2.bin");
-        assert_eq!(safe_filename(None, 3), "attachment-3.bin");
-        assert_eq!(safe_filename(Some("a\u{0}b?.txt"), 1), "a_b_.txt");
-        let long = format!("{}.pdf", "x".repeat(300));
-        let safe = safe_filename(Some(&long), 1);
-        assert!(safe.ends_with(".pdf") && safe.chars().count() <= 100);
-    }
-
-    #[test]
-    fn a_null_return_path_and_report_type_are_seen() {
-        let raw = b"Return-Path: <>\r\nFrom: MAILER-DAEMON@x.nl\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--b--\r\n";
-        let m = parse(raw).unwrap();
-        assert!(m.automation.null_return_path);
-        assert_eq!(m.automation.report_type.as_deref(), Some("delivery-status"));
-    }
-}
+#[path = "parse_tests.rs"]
+mod tests;

@@ -4,8 +4,8 @@
 use jiff::Timestamp;
 use sqlx::AnyConnection;
 
+use super::outcome::Outcome;
 use super::parse::InboundMail;
-use super::process::Outcome;
 use crate::app::Bot;
 use crate::outbound::queue::{Notice, notify_officers};
 use crate::store::complaints::StoredComplaint;

@@ -7,10 +7,10 @@ use sqlx::AnyConnection;
 
 use super::answer::answer_sender;
 use super::effects::{self, Thread};
-use super::interpret::register_new;
+use super::outcome::Outcome;
 use super::parse::{self, InboundMail, Mailbox};
-use super::process::Outcome;
 use super::record::{keep_attachments, record, timeline};
+use super::register::register_new;
 use super::{forward, phone, strip};
 use crate::app::Bot;
 use crate::commands::{Name, Parsed, Value};

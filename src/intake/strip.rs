@@ -186,6 +186,10 @@ fn without_signature(lines: Vec<&str>) -> (Vec<&str>, bool) {
 }
 
 #[cfg(test)]
+#[path = "strip/fixtures.rs"]
+mod fixtures;
+
+#[cfg(test)]
 mod tests {
     use proptest::prelude::*;
 
@@ -330,6 +334,35 @@ mod tests {
             assert_eq!(stripped.text, "De levering is te laat.", "{footer}");
             assert!(stripped.signature_found, "{footer}");
         }
+    }
+
+    #[test]
+    fn a_sentence_that_only_starts_like_a_phone_footer_is_kept() {
+        let body = "Sent from my desk, which is easier than my phone.\nThe book arrived torn.";
+        assert_eq!(text(body), body);
+        let dutch = "Verzonden vanaf mijn werk, want thuis lukt het niet: de doos was kapot.";
+        assert_eq!(text(dutch), dutch);
+    }
+
+    #[test]
+    fn attributions_wrapped_over_three_lines_are_removed() {
+        let apple =
+            "Hi\n\nOn Dec 16, 2011, at 12:47 PM, John Doe\n<reply@example.com>\nwrote:\n\n> old";
+        assert_eq!(text(apple), "Hi");
+        let german = "Hallo\n\nAm So., 1. Jan. 2023 um 17:22 Uhr schrieb John Doe <\njohn@example.com>:\n\n> alt";
+        assert_eq!(text(german), "Hallo");
+    }
+
+    #[test]
+    fn nordic_and_polish_quote_headers_end_the_new_text() {
+        let danish = "Tak\n\n-----Oprindelig meddelelse-----\nFra: Hanne <h@example.dk>\nSendt: 24. november 2025 10:00\nTil: Peter\nEmne: Pakke\n\ngammel";
+        assert_eq!(text(danish), "Tak");
+        let swedish = "Tack\n\nFrån: Anna <a@example.se>\nSkickat: den 3 mars 2026 10:00\nTill: Per\nÄmne: Paket\n\ngammal";
+        assert_eq!(text(swedish), "Tack");
+        let attribution = "Ja\n\nDen 24. nov. 2025 kl. 10.00 skrev Peter <p@example.dk>:\n> gammel";
+        assert_eq!(text(attribution), "Ja");
+        let polish = "Dzięki\n\nOd: Jan <jan@example.pl>\nWysłano: środa, 1 marca 2023 12:00\nDo: Anna\nTemat: Test\n\nstare";
+        assert_eq!(text(polish), "Dzięki");
     }
 
     #[test]

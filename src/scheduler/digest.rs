@@ -189,6 +189,15 @@ struct FlagRow {
     when: String,
 }
 
+/// One mail of the period that did not become a complaint.
+#[derive(Debug, Clone, Serialize)]
+struct UnregisteredRow {
+    from: String,
+    subject: String,
+    reason: String,
+    when: String,
+}
+
 /// Everything a digest can say.
 #[derive(Debug, Clone, Serialize)]
 struct Content {
@@ -198,6 +207,9 @@ struct Content {
     waiting: Vec<Row>,
     refused: Vec<FlagRow>,
     flagged: Vec<FlagRow>,
+    /// Mail of the period that was not registered (automated, loops, flagged), so the
+    /// officer can catch a misjudged one and forward it to register it.
+    unregistered: Vec<UnregisteredRow>,
     open_count: usize,
     closed_count: usize,
 }
@@ -212,6 +224,7 @@ impl Content {
                     + self.waiting.len()
                     + self.refused.len()
                     + self.flagged.len()
+                    + self.unregistered.len()
             }
             Kind::Weekly => self.new.len() + self.overdue.len() + self.closed_count,
         }
@@ -256,7 +269,7 @@ async fn gather(
     let (refused, flagged): (Vec<_>, Vec<_>) = flags::open(conn, None)
         .await?
         .into_iter()
-        .partition(|f| f.reason.starts_with("refused"));
+        .partition(|f| matches!(f.reason.as_str(), "command_refused" | "refused_command"));
     let flag_row = |f: flags::Flag| FlagRow {
         when: local_time(bot, f.created_at),
         reference: f.reference,
@@ -274,9 +287,28 @@ async fn gather(
             .map(flag_row)
             .collect(),
         flagged: flagged.into_iter().map(flag_row).collect(),
+        unregistered: unregistered_rows(bot, conn, since, now).await?,
         open_count: open.len(),
         closed_count,
     })
+}
+
+async fn unregistered_rows(
+    bot: &Bot,
+    conn: &mut sqlx::AnyConnection,
+    since: Timestamp,
+    now: Timestamp,
+) -> anyhow::Result<Vec<UnregisteredRow>> {
+    let rows = crate::store::unregistered::since(conn, since, now).await?;
+    Ok(rows
+        .into_iter()
+        .map(|u| UnregisteredRow {
+            from: u.from_address.unwrap_or_else(|| "-".into()),
+            subject: u.subject.unwrap_or_default(),
+            reason: u.reason,
+            when: local_time(bot, u.received_at),
+        })
+        .collect())
 }
 
 fn waiting_row(bot: &Bot, t: &Tracked) -> Option<Row> {
@@ -402,6 +434,12 @@ mod tests {
             waiting: vec![row],
             refused: Vec::new(),
             flagged: vec![flag],
+            unregistered: vec![UnregisteredRow {
+                from: "mailer-daemon@mx.example".into(),
+                subject: "Onbestelbaar: x".into(),
+                reason: "suppressed: bounce".into(),
+                when: "maandag 16 maart 2026 10:00".into(),
+            }],
             open_count: 3,
             closed_count: 1,
         };

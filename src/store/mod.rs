@@ -13,6 +13,7 @@ pub mod flags;
 pub mod measures;
 pub mod messages;
 pub mod outbox;
+pub mod unregistered;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -26,11 +26,11 @@ pub(crate) fn matches(pattern: &Pattern, text: &str) -> bool {
 
 /// "-----Original Message-----" and its translations (Outlook, Zimbra, Yahoo, AOL).
 pub(crate) static ORIGINAL: Pattern = pattern!(
-    r"(?i)^-{2,}\s*(original message|oorspronkelijk bericht|ursprüngliche nachricht|originalnachricht|message d'origine|mensaje original|messaggio originale)\s*-{2,}$"
+    r"(?i)^-{2,}\s*(original message|oorspronkelijk bericht|ursprüngliche nachricht|originalnachricht|message d'origine|mensaje original|messaggio originale|oprindelig meddelelse|opprinnelig melding|ursprungligt meddelande|alkuperäinen viesti|wiadomość oryginalna|oryginalna wiadomość)\s*-{2,}$"
 );
 /// Forward separators of Gmail, Thunderbird and KMail, and their translations.
 pub(crate) static FORWARD: Pattern = pattern!(
-    r"(?i)^-{2,}\s*(forwarded message|doorgestuurd bericht|weitergeleitete nachricht|message transf[ée]r[ée])\s*-{2,}$"
+    r"(?i)^-{2,}\s*(forwarded message|doorgestuurd bericht|weitergeleitete nachricht|message transf[ée]r[ée]|videresendt meddelelse|videresendt melding|vidarebefordrat meddelande)\s*-{2,}$"
 );
 /// Apple Mail's and Claws' forward line.
 pub(crate) static BEGIN_FORWARD: Pattern = pattern!(
@@ -45,17 +45,17 @@ pub(crate) static UNDERSCORES: Pattern = pattern!(r"^_{20,}$");
 /// A header line of a quoted or forwarded message, as Outlook, GMX and Gmail write it in
 /// Dutch, English, German and French (Gmail's HTML turns "*From:*" into bold stars).
 pub(crate) static HEADER: Pattern = pattern!(
-    r"(?i)^\*?(from|van|von|de|sent|verzonden|gesendet|envoyé|date|datum|to|aan|an|à|a|cc|kopie|subject|onderwerp|betreff|objet)\*?\s*:\*?"
+    r"(?i)^\*?(from|van|von|de|fra|från|od|sent|verzonden|gesendet|envoyé|sendt|skickat|wysłano|date|datum|dato|data|to|aan|an|à|a|til|till|do|cc|kopie|kopi|dw|subject|onderwerp|betreff|objet|emne|ämne|temat)\*?\s*:\*?"
 );
 /// A date header flattened onto the end of the author's last line (GMX's HTML-only quote).
 pub(crate) static DATE_INSIDE: Pattern =
     pattern!(r"(?i)\s(gesendet|sent|verzonden|date|datum|envoyé)\s*:");
 /// Attribution lines that need no `>` block after them to be believed.
 pub(crate) static ATTRIBUTION: Pattern = pattern!(
-    r"(?i)^(on\s.+\swrote|op\s.+\s(schreef|geschreven)\b.*|am\s.+\sschrieb\b.*|.+\sschrieb am\s.+|le\s.+\sa\s+écrit)\s*:$"
+    r"(?i)^(on\s.+\swrote|op\s.+\s(schreef|geschreven)\b.*|am\s.+\sschrieb\b.*|.+\sschrieb am\s.+|le\s.+\sa\s+écrit|den\s.+\sskrev\b.*|\d.+\sskrev\b.*|\d.+\snapisał\b.*|w dniu\s.+\snapisał\b.*)\s*:$"
 );
 /// How a strict attribution line starts, so a wrapped one can be joined with its next line.
-pub(crate) static ATTRIBUTION_OPENER: Pattern = pattern!(r"(?i)^(on|op|am|le)\s");
+pub(crate) static ATTRIBUTION_OPENER: Pattern = pattern!(r"(?i)^(on|op|am|le|den|w dniu)\s");
 /// Looser attribution lines, believed only right above a `>` block: "Marc wrote:",
 /// "02.04.2012 14:20 пользователь ... написал:".
 pub(crate) static LOOSE_ATTRIBUTION: Pattern = pattern!(
@@ -63,7 +63,7 @@ pub(crate) static LOOSE_ATTRIBUTION: Pattern = pattern!(
 );
 /// Phone and app footers that end what the author wrote.
 pub(crate) static DEVICE_FOOTER: Pattern = pattern!(
-    r"(?i)^(sent from (my|mail for|yahoo mail|outlook)\b|(verzonden|verstuurd) (vanaf|vanuit) (mijn|mail voor)\s|gesendet von meinem\s|von meinem .{1,40} gesendet|envoyé de mon\s|sent with sparrow|get outlook for\s|download outlook for\s|outlook voor .{1,20} downloaden)"
+    r"(?i)^((sent from (my|mail for|yahoo mail( for| on)?|outlook( for)?)|(verzonden|verstuurd) (vanaf|vanuit|met) (mijn|mail voor)|gesendet von (meinem|mail für)|envoyé (de|depuis) mon|skickat från min|sendt fra min|wysłane z (mojego|mojej))(\s+[\w.®™()+-]+){0,4}\.?|von meinem (\s*[\w.®™()+-]+){1,4} gesendet\.?|sent with sparrow(\s+\(\S+\))?|(get|download) outlook for \w+\s*(<\S+>)?|outlook voor \w+ downloaden)$"
 );
 
 /// Which header a quoted-message header line is, whatever its language.
@@ -86,10 +86,11 @@ pub(crate) fn header_field(line: &str) -> Option<(Field, &str)> {
     let line = line.trim_start();
     let found = HEADER.as_ref()?.captures(line)?;
     let field = match found.get(1)?.as_str().to_lowercase().as_str() {
-        "from" | "van" | "von" | "de" => Field::From,
-        "sent" | "verzonden" | "gesendet" | "envoyé" | "date" | "datum" => Field::Date,
-        "to" | "aan" | "an" | "à" | "a" => Field::To,
-        "cc" | "kopie" => Field::Cc,
+        "from" | "van" | "von" | "de" | "fra" | "från" | "od" => Field::From,
+        "sent" | "verzonden" | "gesendet" | "envoyé" | "sendt" | "skickat" | "wysłano" | "date"
+        | "datum" | "dato" | "data" => Field::Date,
+        "to" | "aan" | "an" | "à" | "a" | "til" | "till" | "do" => Field::To,
+        "cc" | "kopie" | "kopi" | "dw" => Field::Cc,
         _ => Field::Subject,
     };
     Some((field, line[found.get(0)?.end()..].trim()))
@@ -160,20 +161,30 @@ pub(crate) fn joined(lines: &[&str]) -> String {
 /// Attribution lines longer than this are prose, not "On ... wrote:".
 const ATTRIBUTION_MAX: usize = 300;
 
-/// How many lines (0, 1 or 2: Gmail wraps a long one) an attribution line at `i` takes, and
+/// How many lines (0 to 3: Gmail and Apple Mail wrap a long one) an attribution line at `i` takes, and
 /// whether it is one of the strict forms that may head an unmarked quote.
 pub(crate) fn attribution_span(lines: &[&str], i: usize) -> (bool, usize) {
     let line = lines[i].trim();
-    let next = lines.get(i + 1).map_or("", |next| next.trim());
-    // Gmail wraps after "On <date>, <name> <address" or inside the address: only such a
-    // first line may be joined with the next, or "Hello" would join the line below it.
+    let next = |k: usize| lines.get(i + k).map_or("", |next| next.trim());
+    // Gmail wraps after "On <date>, <name> <address" or inside the address, Apple Mail
+    // puts "<address>" and "wrote:" on lines of their own: only such a first line may be
+    // joined with the next one or two, or "Hello" would join the line below it.
+    // The first line of a wrapped one already holds the date or the opened address:
+    // "Am heutigen Tage" above an attribution is the author's text.
     let wrapped = !line.ends_with(':')
-        && !next.is_empty()
-        && (matches(&ATTRIBUTION_OPENER, line)
+        && !next(1).is_empty()
+        && ((matches(&ATTRIBUTION_OPENER, line) && line.chars().any(|c| c.is_ascii_digit()))
             || line.matches('<').count() > line.matches('>').count());
-    let candidates = [(line.to_owned(), 1), (format!("{line} {next}"), 2)];
+    let two = format!("{line} {}", next(1));
+    let three_allowed = wrapped && !two.ends_with(':') && !next(2).is_empty();
+    let candidates = [
+        (line.to_owned(), 1),
+        (two.clone(), 2),
+        (format!("{two} {}", next(2)), 3),
+    ];
     for (text, span) in candidates {
-        if text.len() > ATTRIBUTION_MAX || (span == 2 && !wrapped) {
+        if text.len() > ATTRIBUTION_MAX || (span == 2 && !wrapped) || (span == 3 && !three_allowed)
+        {
             continue;
         }
         if matches(&ATTRIBUTION, &text) {
