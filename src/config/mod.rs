@@ -4,6 +4,7 @@
 //! itself, and [`Secret`] never prints them. Validation collects every problem (key and what
 //! is wrong) so `klachtenbot config check` can report them all at once.
 
+mod database;
 mod raw;
 mod servers;
 mod values;
@@ -222,8 +223,13 @@ pub struct Settings {
     pub mailbox: Option<MailboxSettings>,
     /// The SMTP server; required for `run`.
     pub smtp: Option<SmtpSettings>,
-    /// `sqlite://file.db` or `postgres://...`.
+    /// `sqlite://file.db` or `postgres://...`, never with a password in it.
     pub database_url: String,
+    /// The database password (`[database] password_env` / `password_file`).
+    pub database_password: Option<Secret>,
+    /// `[instance] name`: this instance's name in place of the host name (unique per
+    /// instance), so a restarted instance recognises its own earlier claims.
+    pub instance_name: Option<String>,
     /// Officers, management, staff.
     pub people: People,
     /// Deadlines.
