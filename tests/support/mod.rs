@@ -55,6 +55,8 @@ pub struct SpawnOptions {
     pub starttls_imap: bool,
     /// `limits.max_message_bytes`, when set.
     pub max_message_bytes: Option<u64>,
+    /// The register's URL in place of the SQLite file (a PostgreSQL database).
+    pub database_url: Option<String>,
 }
 
 enum Runner {
@@ -129,6 +131,14 @@ impl TestApp {
             toml = toml.replace(
                 "[limits]\n",
                 &format!("[limits]\nmax_message_bytes = {max}\n"),
+            );
+        }
+        if let Some(url) = &opts.database_url {
+            let db = dir.path().join("klachtenbot.db");
+            let sqlite = toml_str(&format!("sqlite://{}", db.display()));
+            toml = toml.replace(
+                &format!("url = {sqlite}"),
+                &format!("url = {}", toml_str(url)),
             );
         }
         let toml = toml + "\n" + &opts.extra_toml;
