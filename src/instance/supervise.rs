@@ -56,7 +56,7 @@ pub async fn heartbeat(bot: Bot, cancel: CancellationToken) {
             () = cancel.cancelled() => return,
             () = tokio::time::sleep(HEARTBEAT) => {}
         }
-        let prune = beats % PRUNE_EVERY == 0;
+        let prune = beats.is_multiple_of(PRUNE_EVERY);
         beats += 1;
         match tokio::time::timeout(PING_TIMEOUT, beat(&bot, prune)).await {
             Ok(Ok(())) => failing = false,
