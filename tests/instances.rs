@@ -233,3 +233,40 @@ async fn one_instance_holds_the_watcher_lock_and_another_takes_it_when_the_sessi
     );
     second.release().await;
 }
+
+/// `klachtenbot status --json` as a tool reads it: an `instances` array and the watcher.
+#[tokio::test]
+async fn status_json_lists_the_instances_and_the_watcher() {
+    use klachtenbot::instance::Role;
+    let t = TestBot::sqlite("").await;
+    let backend = t.bot.store.backend();
+    let me = &t.bot.instance;
+    let mut conn = t.bot.store.pool().acquire().await.expect("conn");
+    store::register(&mut conn, backend, me)
+        .await
+        .expect("register");
+    store::heartbeat(&mut conn, backend, me, Role::Active)
+        .await
+        .expect("beat");
+    drop(conn);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("klachtenbot.toml");
+    let toml = common::test_toml(&t.bot.settings.database_url, "");
+    std::fs::write(&config, toml).expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_klachtenbot"))
+        .arg("--config")
+        .arg(&config)
+        .args(["status", "--json"])
+        .env_remove("KLACHTENBOT_CONFIG")
+        .output()
+        .expect("run status");
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let first = &json["instances"][0];
+    assert_eq!(first["id"], me.id.as_str());
+    assert_eq!(first["host"], me.host.as_str());
+    assert_eq!(first["pid"], i64::from(me.pid));
+    assert_eq!(first["role"], "active");
+    assert!(first["last_seen"].is_string());
+    assert_eq!(json["watcher"], me.id.as_str());
+}
