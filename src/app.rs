@@ -7,6 +7,7 @@ use anyhow::Context;
 use crate::calendar::WorkingCalendar;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::instance::{Identity, RoleCell};
 use crate::outbound::render::Renderer;
 use crate::store::Store;
 
@@ -25,6 +26,10 @@ pub struct Bot {
     pub clock: Arc<dyn Clock>,
     /// Woken when mail was queued, so the sender does not wait for its next poll.
     pub outbox_ready: Arc<tokio::sync::Notify>,
+    /// Who this instance is (heartbeat row, owner of its outbox claims).
+    pub instance: Arc<Identity>,
+    /// Whether this instance watches the mailbox (`active`) or stands by; read by `/healthz`.
+    pub role: RoleCell,
 }
 
 impl Bot {
@@ -35,13 +40,16 @@ impl Bot {
 
     /// Like [`Bot::open`] with a given clock (tests move a `ManualClock` by hand).
     pub async fn open_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Bot> {
-        let store = Store::connect(&settings.database_url).await?;
+        let store =
+            Store::connect_with(&settings.database_url, settings.database_password.as_ref())
+                .await?;
         let renderer = Renderer::new(
             settings.organisation.language,
             settings.organisation.timezone.clone(),
             settings.templates_dir.as_deref(),
         )
         .context("Failed to load the mail templates")?;
+        let instance = Arc::new(Identity::of_this_process(settings.instance_name.as_deref()));
         Ok(Bot {
             calendar: Arc::new(settings.calendar()),
             settings: Arc::new(settings),
@@ -49,6 +57,8 @@ impl Bot {
             renderer: Arc::new(renderer),
             clock,
             outbox_ready: Arc::new(tokio::sync::Notify::new()),
+            instance,
+            role: RoleCell::default(),
         })
     }
 }

@@ -12,7 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::Bot;
 use crate::config::Settings;
-use crate::{mailbox, outbound, scheduler};
+use crate::instance::lock::WatchLock;
+use crate::instance::supervise;
+use crate::{outbound, scheduler};
 
 /// How long the tasks get to finish after a stop signal.
 const GRACE: Duration = Duration::from_secs(5);
@@ -34,9 +36,19 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 
 /// Runs watcher, sender and scheduler until `cancel` fires (tests and the demo cancel it themselves).
 pub async fn run_until_cancelled(bot: Bot, cancel: CancellationToken) -> anyhow::Result<()> {
-    tracing::info!(database = %bot.settings.database_url, "klachtenbot running");
+    // The URL carries no password (that sits in `database_password`, a `Secret`); redact
+    // anyway, for a URL given some other way.
+    let database = crate::store::redact(&bot.settings.database_url);
+    tracing::info!(%database, instance = %bot.instance.id, "klachtenbot running");
+    let lock = WatchLock::new(&bot.settings)?;
+    supervise::start(&bot).await?;
     let mut tasks = JoinSet::new();
-    tasks.spawn(mailbox::watch(bot.clone(), cancel.clone()));
+    tasks.spawn(supervise::heartbeat(bot.clone(), cancel.clone()));
+    tasks.spawn(supervise::watch_while_active(
+        bot.clone(),
+        lock,
+        cancel.clone(),
+    ));
     tasks.spawn(outbound::sender::run(bot.clone(), cancel.clone()));
     tasks.spawn(scheduler::run(bot.clone(), cancel.clone()));
     cancel.cancelled().await;
@@ -47,6 +59,7 @@ pub async fn run_until_cancelled(bot: Bot, cancel: CancellationToken) -> anyhow:
         tracing::warn!("tasks did not stop within {GRACE:?}; aborting them");
         tasks.shutdown().await;
     }
+    supervise::stop(&bot).await;
     bot.store.close().await;
     tracing::info!("stopped");
     Ok(())

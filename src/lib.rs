@@ -28,6 +28,8 @@
 //!   generic), cached and refreshed.
 //! - [`report`]: the periodic report for management (pure figures, SVG charts, HTML, CSV).
 //! - [`daemon`]: `klachtenbot run`, the workers under one cancellation token.
+//! - [`instance`]: several instances on one register: identity, heartbeat, the watcher lock
+//!   (one active, the rest standby), outbox claims handed back when their instance dies.
 //! - [`cli`]: the command line; [`demo`]: the local demo; [`sandbox`]: real Dovecot and
 //!   Postfix on loopback for tests, demo and benchmarks.
 //! - [`scheduler`]: deadlines watched, reminders before and after them, daily and weekly digests.
@@ -45,6 +47,7 @@ pub mod config;
 pub mod daemon;
 pub mod demo;
 pub mod domain;
+pub mod instance;
 pub mod intake;
 pub mod mailbox;
 pub mod net;

@@ -75,12 +75,12 @@ async fn an_outbox_row_is_claimed_by_one_sender_only_until_its_lease_ends(t: Tes
     let lease = now + SignedDuration::from_mins(5);
     let mut conn = t.bot.store.pool().acquire().await.unwrap();
     assert!(
-        outbox::claim_attempt(&mut conn, row.id, now, lease)
+        outbox::claim_attempt(&mut conn, row.id, now, lease, "a")
             .await
             .unwrap()
     );
     assert!(
-        !outbox::claim_attempt(&mut conn, row.id, now, lease)
+        !outbox::claim_attempt(&mut conn, row.id, now, lease, "a")
             .await
             .unwrap(),
         "claimed twice"
@@ -100,7 +100,8 @@ async fn an_outbox_row_is_claimed_by_one_sender_only_until_its_lease_ends(t: Tes
             &mut conn,
             row.id,
             after,
-            after + SignedDuration::from_mins(5)
+            after + SignedDuration::from_mins(5),
+            "b"
         )
         .await
         .unwrap()

@@ -6,6 +6,7 @@ use super::exit;
 use crate::app::Bot;
 use crate::config::parse_deadline;
 use crate::domain::{Reference, Status};
+use crate::instance::store::{self as instance_store, InstanceRow};
 use crate::scheduler;
 use crate::store::complaints::{self, ListFilter};
 use crate::store::{cursors, events, flags, messages, outbox};
@@ -372,12 +373,16 @@ struct StatusReport {
     workers: Vec<cursors::WorkerStatus>,
     /// Set while the register's disk is below `[database] min_free` (no mail is taken).
     low_space: Option<String>,
+    instances: Vec<InstanceRow>,
+    /// The id of the live instance that watches the mailbox, if any.
+    watcher: Option<String>,
 }
 
 /// `klachtenbot status`.
 pub async fn status(bot: &Bot, json: bool) -> anyhow::Result<u8> {
     let mut conn = bot.store.pool().acquire().await?;
     let (pending, sent, failed) = outbox::counts(&mut conn).await?;
+    let instances = instance_store::list(&mut conn, bot.store.backend()).await?;
     let report = StatusReport {
         cursors: cursors::all(&mut conn).await?,
         outbox_pending: pending,
@@ -388,6 +393,11 @@ pub async fn status(bot: &Bot, json: bool) -> anyhow::Result<u8> {
         messages: messages::count(&mut conn).await?,
         workers: cursors::workers(&mut conn).await?,
         low_space: crate::space::low(&bot.settings).map(|l| l.to_string()),
+        watcher: instances
+            .iter()
+            .find(|i| i.alive && i.role == "active")
+            .map(|i| i.id.clone()),
+        instances,
     };
     if json {
         print_json(&report)?;
@@ -424,5 +434,23 @@ pub async fn status(bot: &Bot, json: bool) -> anyhow::Result<u8> {
         };
         println!("{}: last ok {ok}; {err}", w.worker);
     }
+    print_instances(bot, &report);
     Ok(exit::OK)
+}
+
+fn print_instances(bot: &Bot, report: &StatusReport) {
+    match &report.watcher {
+        Some(id) => println!("mailbox watched by {id}"),
+        None => println!("mailbox watched by nobody (no live active instance)"),
+    }
+    for i in &report.instances {
+        let state = if i.alive { i.role.as_str() } else { "silent" };
+        println!(
+            "instance {} (host {}, pid {}): {state}, last seen {}",
+            i.id,
+            i.host,
+            i.pid,
+            local(bot, i.last_seen)
+        );
+    }
 }

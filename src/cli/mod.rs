@@ -5,6 +5,7 @@
 pub mod doctor;
 mod ingest;
 mod inspect;
+mod migrate_db;
 pub mod report;
 mod unregistered;
 
@@ -116,6 +117,22 @@ pub enum Command {
     /// The periodic report for management: totals, breakdowns, lead times, deadlines met,
     /// root causes, recommendations and measures, compared with the previous period.
     Report(report::ReportArgs),
+    /// Copy the configured SQLite register into an empty PostgreSQL database.
+    ///
+    /// All or nothing: every table is copied in one transaction on the target, then counted
+    /// and checksummed on both sides (the figures are printed); any difference, or any error,
+    /// rolls the whole copy back, so a failed run leaves the target empty and can simply be
+    /// run again. A target that holds data is refused. Stop `klachtenbot run` first.
+    #[command(name = "migrate-db")]
+    MigrateDb {
+        /// The target, e.g. postgres://klachtenbot@db.example.nl/klachtenbot?sslmode=verify-full.
+        /// Without a password: it comes from PGPASSWORD or --password-env.
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// Read the target's password from this environment variable instead of PGPASSWORD.
+        #[arg(long, value_name = "NAME")]
+        password_env: Option<String>,
+    },
     /// Local demo: real Dovecot and Postfix in a temporary folder, the bot on SQLite,
     /// sample complaints delivered; runs until Ctrl-C.
     Demo,
@@ -194,6 +211,9 @@ pub async fn dispatch(command: &Command, settings: Settings) -> anyhow::Result<E
             inspect::status(&bot, *json).await?
         }
         Command::Report(args) => report::run(settings, args).await?,
+        Command::MigrateDb { to, password_env } => {
+            migrate_db::run(settings, to, password_env.as_deref()).await?
+        }
         Command::Config {
             action: ConfigAction::Check,
         } => {

@@ -6,6 +6,7 @@
 
 mod check;
 mod oauth2;
+mod database;
 mod raw;
 mod servers;
 mod size;
@@ -229,11 +230,16 @@ pub struct Settings {
     pub mailbox: Option<MailboxSettings>,
     /// The SMTP server; required for `run`.
     pub smtp: Option<SmtpSettings>,
-    /// `sqlite://file.db` or `postgres://...`.
+    /// `sqlite://file.db` or `postgres://...`, never with a password in it.
     pub database_url: String,
     /// `[database] min_free` in bytes (SQLite only; 0 = no floor): below it no mail is
     /// taken (see [`crate::space`]).
     pub database_min_free: u64,
+    /// The database password (`[database] password_env` / `password_file`).
+    pub database_password: Option<Secret>,
+    /// `[instance] name`: this instance's name in place of the host name (unique per
+    /// instance), so a restarted instance recognises its own earlier claims.
+    pub instance_name: Option<String>,
     /// Officers, management, staff.
     pub people: People,
     /// Deadlines.

@@ -20,6 +20,7 @@ pub struct RawConfig {
     pub auth: Option<RawAuth>,
     pub reminders: Option<RawReminders>,
     pub digest: Option<RawDigest>,
+    pub instance: Option<RawInstance>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -99,6 +100,14 @@ pub struct RawOAuth2 {
 pub struct RawDatabase {
     pub url: Option<String>,
     pub min_free: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInstance {
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -104,3 +104,23 @@ fn unknown_keys_are_refused() {
     let found = problems("[mailbox]\nhots = \"x\"\n");
     assert!(found[0].contains("unknown field"), "{found:?}");
 }
+
+#[test]
+fn the_database_password_comes_from_a_file_and_never_from_the_url() {
+    let found = problems("[database]\nurl = \"postgres://kb:geheim@db/kb\"\n");
+    assert!(
+        found.iter().any(|p| p.starts_with("database.url: secrets")),
+        "{found:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("db.pw"), "geheim\n").unwrap();
+    let toml = "[database]\nurl = \"postgres://kb@db/kb?sslmode=verify-full\"\n\
+                password_file = \"db.pw\"\n[instance]\nname = \"kb-a\"\n";
+    let s = Settings::from_toml(toml, dir.path()).unwrap();
+    assert_eq!(s.database_password, Some(Secret::new("geheim")));
+    assert_eq!(s.instance_name.as_deref(), Some("kb-a"));
+    assert!(
+        !format!("{s:?}").contains("geheim"),
+        "Debug shows the password"
+    );
+}

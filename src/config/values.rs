@@ -193,13 +193,8 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
         ),
         200_000_000,
     );
-    let database_url = raw
-        .database
-        .and_then(|d| d.url)
-        .unwrap_or_else(|| "sqlite://klachtenbot.db".into());
-    if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
-        check.problem("database.url", "must start with sqlite:// or postgres://");
-    }
+    let database = super::database::validate(raw.database.unwrap_or_default(), check);
+    let instance_name = super::database::instance_name(raw.instance, check);
     let templates_dir = raw.templates.and_then(|t| t.dir).map(|d| check.path(&d));
     let auth = auth(raw.auth.unwrap_or_default(), check);
     let reminders = reminders(raw.reminders.unwrap_or_default(), check);
@@ -210,7 +205,9 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
         address: address?,
         mailbox,
         smtp,
-        database_url,
+        database_url: database.url,
+        database_password: database.password,
+        instance_name,
         database_min_free,
         people: People {
             officers,

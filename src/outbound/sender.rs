@@ -114,7 +114,7 @@ async fn send_one(
     let lease_for =
         SignedDuration::try_from(settings.claim_lease).unwrap_or(SignedDuration::from_secs(300));
     let lease = now.saturating_add(lease_for).unwrap_or(now);
-    if !outbox::claim_attempt(&mut conn, row.id, now, lease).await? {
+    if !outbox::claim_attempt(&mut conn, row.id, now, lease, &bot.instance.id).await? {
         // Another instance took it.
         return Ok(());
     }

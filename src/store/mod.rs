@@ -23,6 +23,8 @@ use jiff::Timestamp;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+use crate::config::Secret;
+
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -46,6 +48,12 @@ const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
 impl Store {
     /// Connects, creating the SQLite file when missing, and applies pending migrations.
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
+        Self::connect_with(url, None).await
+    }
+
+    /// Like [`Store::connect`], with the password kept apart from the URL (`[database]
+    /// password_env` / `password_file`), so the URL can be logged as it is.
+    pub async fn connect_with(url: &str, password: Option<&Secret>) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -59,8 +67,7 @@ impl Store {
             }
             _ => url.to_string(),
         };
-        let options = AnyConnectOptions::from_str(&url)
-            .with_context(|| format!("Invalid database url {}", redact(&url)))?;
+        let options = connect_options(&url, password)?;
         probe(&options, backend)
             .await
             .with_context(|| format!("Failed to open database {}", redact(&url)))?;
@@ -167,7 +174,27 @@ pub fn from_opt_secs(s: Option<i64>) -> Option<Timestamp> {
     s.map(from_secs)
 }
 
-fn redact(url: &str) -> String {
+/// The connect options of `url` with `password` set in them (it never passes through a
+/// string that could be logged).
+pub fn connect_options(url: &str, password: Option<&Secret>) -> anyhow::Result<AnyConnectOptions> {
+    let mut options = AnyConnectOptions::from_str(url)
+        .with_context(|| format!("Invalid database url {}", redact(url)))?;
+    if let Some(password) = password {
+        options
+            .database_url
+            .set_password(Some(password.expose()))
+            .map_err(|()| anyhow::anyhow!("database url {} takes no password", redact(url)))?;
+    }
+    Ok(options)
+}
+
+/// Whether `url` carries a password (which belongs in `password_env` / `password_file`).
+pub fn url_has_password(url: &str) -> bool {
+    AnyConnectOptions::from_str(url).is_ok_and(|o| o.database_url.password().is_some())
+}
+
+/// `url` with its password, if any, replaced by `***`: safe to log.
+pub fn redact(url: &str) -> String {
     // postgres://user:password@host/db -> postgres://user:***@host/db
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {

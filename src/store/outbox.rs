@@ -171,19 +171,25 @@ pub async fn next_due_at(conn: &mut AnyConnection) -> anyhow::Result<Option<Time
 /// starts. The claim pushes `next_attempt_at` to `lease_until`, so another instance on the
 /// same database does not pick the row up meanwhile; true for exactly one caller. If the
 /// claimer dies, the row becomes due again when the lease ends.
+///
+/// `by` is the claiming instance's id: when its heartbeat stops, another instance hands the
+/// claim back within seconds (`instance::store::release_dead_claims`); the lease is only the
+/// last resort, for a claimant without a heartbeat row.
 pub async fn claim_attempt(
     conn: &mut AnyConnection,
     id: i64,
     now: Timestamp,
     lease_until: Timestamp,
+    by: &str,
 ) -> anyhow::Result<bool> {
     let done = sqlx::query(
-        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1 \
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, claimed_by = $4 \
          WHERE id = $2 AND status = 'pending' AND next_attempt_at <= $3",
     )
     .bind(secs(lease_until))
     .bind(id)
     .bind(secs(now))
+    .bind(by)
     .execute(&mut *conn)
     .await
     .context("claim_attempt: UPDATE outbox")?;
@@ -192,12 +198,15 @@ pub async fn claim_attempt(
 
 /// Marks a mail as accepted by the SMTP server.
 pub async fn mark_sent(conn: &mut AnyConnection, id: i64, now: Timestamp) -> anyhow::Result<()> {
-    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2")
-        .bind(secs(now))
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .context("mark_sent: UPDATE outbox")?;
+    sqlx::query(
+        "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL, claimed_by = NULL \
+         WHERE id = $2",
+    )
+    .bind(secs(now))
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .context("mark_sent: UPDATE outbox")?;
     Ok(())
 }
 
@@ -208,24 +217,28 @@ pub async fn mark_retry(
     next: Timestamp,
     error: &str,
 ) -> anyhow::Result<()> {
-    sqlx::query("UPDATE outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3")
-        .bind(secs(next))
-        .bind(error)
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .context("mark_retry: UPDATE outbox")?;
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = $1, last_error = $2, claimed_by = NULL WHERE id = $3",
+    )
+    .bind(secs(next))
+    .bind(error)
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .context("mark_retry: UPDATE outbox")?;
     Ok(())
 }
 
 /// Gives up on a mail after a permanent failure.
 pub async fn mark_failed(conn: &mut AnyConnection, id: i64, error: &str) -> anyhow::Result<()> {
-    sqlx::query("UPDATE outbox SET status = 'failed', last_error = $1 WHERE id = $2")
-        .bind(error)
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .context("mark_failed: UPDATE outbox")?;
+    sqlx::query(
+        "UPDATE outbox SET status = 'failed', last_error = $1, claimed_by = NULL WHERE id = $2",
+    )
+    .bind(error)
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .context("mark_failed: UPDATE outbox")?;
     Ok(())
 }
 
