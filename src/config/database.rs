@@ -3,7 +3,7 @@
 
 use super::Secret;
 use super::raw::{RawDatabase, RawInstance};
-use super::values::Check;
+use super::check::Check;
 
 /// The validated `[database]` table.
 pub(super) struct Database {
