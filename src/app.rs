@@ -25,6 +25,9 @@ pub struct Bot {
     pub clock: Arc<dyn Clock>,
     /// Woken when mail was queued, so the sender does not wait for its next poll.
     pub outbox_ready: Arc<tokio::sync::Notify>,
+    /// What the workers last saw of IMAP, SMTP, the database and the scheduler, for
+    /// `/healthz`, the alerts and systemd's watchdog.
+    pub health: Arc<crate::ops::Health>,
 }
 
 impl Bot {
@@ -47,8 +50,9 @@ impl Bot {
             settings: Arc::new(settings),
             store,
             renderer: Arc::new(renderer),
-            clock,
             outbox_ready: Arc::new(tokio::sync::Notify::new()),
+            health: Arc::new(crate::ops::Health::new(clock.now())),
+            clock,
         })
     }
 }

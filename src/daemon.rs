@@ -32,14 +32,30 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     result
 }
 
-/// Runs watcher, sender and scheduler until `cancel` fires (tests and the demo cancel it themselves).
+/// Runs watcher, sender, scheduler (and the HTTP server, alerts and systemd notifications)
+/// until `cancel` fires (tests and the demo cancel it themselves).
 pub async fn run_until_cancelled(bot: Bot, cancel: CancellationToken) -> anyhow::Result<()> {
     tracing::info!(database = %bot.settings.database_url, "klachtenbot running");
+    crate::ops::metrics::install();
+    let listener = match bot.settings.http.listen {
+        Some(addr) => Some(crate::ops::http::bind(addr).await?),
+        None => None,
+    };
     let mut tasks = JoinSet::new();
+    if let Some(listener) = listener {
+        tasks.spawn(crate::ops::http::serve(
+            bot.clone(),
+            listener,
+            cancel.clone(),
+        ));
+    }
+    tasks.spawn(crate::ops::alerts::run(bot.clone(), cancel.clone()));
+    tasks.spawn(crate::ops::systemd::run(bot.clone(), cancel.clone()));
     tasks.spawn(mailbox::watch(bot.clone(), cancel.clone()));
     tasks.spawn(outbound::sender::run(bot.clone(), cancel.clone()));
     tasks.spawn(scheduler::run(bot.clone(), cancel.clone()));
     cancel.cancelled().await;
+    crate::ops::systemd::stopping();
     tracing::info!("stopping: finishing the message in hand");
     let finished =
         tokio::time::timeout(GRACE, async { while tasks.join_next().await.is_some() {} }).await;

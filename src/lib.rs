@@ -27,6 +27,8 @@
 //! - [`daemon`]: `klachtenbot run`, the workers under one cancellation token.
 //! - [`cli`]: the command line; [`demo`]: the local demo; [`sandbox`]: real Dovecot and
 //!   Postfix on loopback for tests, demo and benchmarks.
+//! - [`ops`]: running as a service: `/healthz` and `/metrics` over HTTP, alerts to people
+//!   when mail stops flowing, systemd readiness and watchdog.
 //! - [`scheduler`]: deadlines watched, reminders before and after them, daily and weekly digests.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -43,6 +45,7 @@ pub mod demo;
 pub mod domain;
 pub mod intake;
 pub mod mailbox;
+pub mod ops;
 pub mod outbound;
 pub mod procedure;
 pub mod report;

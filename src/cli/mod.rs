@@ -170,6 +170,9 @@ pub async fn dispatch(command: &Command, settings: Settings) -> anyhow::Result<E
         Command::Config {
             action: ConfigAction::Check,
         } => {
+            for warning in settings.warnings() {
+                println!("warning: {warning}");
+            }
             println!("configuration is valid");
             exit::OK
         }

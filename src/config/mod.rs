@@ -4,6 +4,7 @@
 //! itself, and [`Secret`] never prints them. Validation collects every problem (key and what
 //! is wrong) so `klachtenbot config check` can report them all at once.
 
+mod ops;
 mod raw;
 mod servers;
 mod values;
@@ -16,6 +17,7 @@ use jiff::tz::TimeZone;
 
 use crate::calendar::{DeadlineSpan, HolidayRules, WorkingCalendar};
 use crate::domain::EmailAddress;
+pub use ops::{AlertSettings, HttpSettings};
 use raw::RawConfig;
 pub use servers::is_loopback;
 use values::Check;
@@ -242,6 +244,10 @@ pub struct Settings {
     pub reminders: ReminderPolicy,
     /// Digests.
     pub digest: DigestSettings,
+    /// The health and metrics endpoint (`[http]`).
+    pub http: HttpSettings,
+    /// Alerts to people when mail stops flowing (`[alerts]`).
+    pub alerts: AlertSettings,
 }
 
 /// One thing wrong with the configuration.

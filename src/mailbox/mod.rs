@@ -15,6 +15,7 @@ use async_imap::types::UnsolicitedResponse;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Bot;
+use crate::ops::{Part, metrics};
 use crate::store::cursors;
 use session::ImapSession;
 
@@ -39,6 +40,10 @@ pub async fn watch(bot: Bot, cancel: CancellationToken) {
             Err(e) => {
                 let message = format!("{e:#}");
                 tracing::warn!(error = %message, retry_in = ?backoff, "mailbox watcher failed; reconnecting");
+                let now = bot.clock.now();
+                bot.health.failed(Part::Imap, &message, now);
+                bot.health.imap_alive(now);
+                metrics::imap_connected(false);
                 if let Ok(mut conn) = bot.store.pool().acquire().await {
                     let _ = cursors::worker_error(&mut conn, "watcher", &message, bot.clock.now())
                         .await;
@@ -67,10 +72,13 @@ async fn watch_once(bot: &Bot, cancel: &CancellationToken) -> anyhow::Result<()>
     let caps = sync::capabilities(&mut session).await?;
     sync::ensure_folders(&mut session, settings).await?;
     tracing::info!(host = %settings.endpoint.host, idle = caps.idle, "connected to the mailbox");
+    bot.health.ok(Part::Imap, bot.clock.now());
+    metrics::imap_connected(true);
     loop {
         // The drain is not raced against the cancel token: the message in hand is finished,
         // then the loop notices the cancellation before the next wait.
         let drained = sync::drain(bot, &mut session, caps).await?;
+        bot.health.imap_alive(bot.clock.now());
         if drained.processed + drained.quarantined > 0 {
             tracing::debug!(
                 processed = drained.processed,

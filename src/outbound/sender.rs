@@ -18,6 +18,7 @@ use super::smtp::{self, Failure, Transport};
 use crate::app::Bot;
 use crate::config::SmtpSettings;
 use crate::mailbox::jitter;
+use crate::ops::{Part, metrics};
 use crate::store::{cursors, flags, outbox};
 
 /// Rows handled per round.
@@ -128,6 +129,8 @@ async fn send_one(
     match result {
         Ok(_) => {
             outbox::mark_sent(&mut conn, row.id, now).await?;
+            bot.health.ok(Part::Smtp, now);
+            metrics::sent(&mut conn, &row.kind, row.complaint_id, now).await;
             tracing::info!(id = row.id, kind = %row.kind, to = %row.recipients, "mail sent");
         }
         Err(Failure::Temporary(error)) if !expired(row, settings, now) => {
@@ -135,10 +138,14 @@ async fn send_one(
                 .saturating_add(retry_delay(settings, row.attempts + 1))
                 .unwrap_or(now);
             tracing::warn!(id = row.id, %error, retry_at = %next, "send failed temporarily");
+            bot.health.failed(Part::Smtp, &error, now);
             outbox::mark_retry(&mut conn, row.id, next, &error).await?;
         }
         Err(Failure::Temporary(error) | Failure::Permanent(error)) => {
             drop(conn);
+            if metrics::is_refusal(&error) {
+                bot.health.failed(Part::Smtp, &error, now);
+            }
             give_up(bot, row, &error, now).await?;
         }
     }
@@ -184,6 +191,8 @@ async fn give_up(
     now: Timestamp,
 ) -> anyhow::Result<()> {
     tracing::error!(id = row.id, kind = %row.kind, to = %row.recipients, %error, "send failed permanently");
+    metrics::mail_failed();
+    bot.health.mail_failed(now);
     let mut tx = bot.store.begin().await?;
     outbox::mark_failed(&mut tx, row.id, error).await?;
     let detail = format!(
