@@ -22,6 +22,9 @@ async fn main() -> ExitCode {
             action: ConfigAction::Check
         }
     ) {
+        for warning in settings.warnings() {
+            println!("warning: {warning}");
+        }
         println!("configuration is valid");
         return ExitCode::from(exit::OK);
     }

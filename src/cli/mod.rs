@@ -170,9 +170,6 @@ pub async fn dispatch(command: &Command, settings: Settings) -> anyhow::Result<E
         Command::Config {
             action: ConfigAction::Check,
         } => {
-            for warning in settings.warnings() {
-                println!("warning: {warning}");
-            }
             println!("configuration is valid");
             exit::OK
         }

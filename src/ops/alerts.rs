@@ -11,6 +11,7 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
 use jiff::{SignedDuration, Timestamp};
 use tokio_util::sync::CancellationToken;
 
@@ -95,19 +96,29 @@ pub async fn run(bot: Bot, cancel: CancellationToken) {
     let every =
         (bot.settings.alerts.after / 10).clamp(Duration::from_millis(250), Duration::from_secs(15));
     while !cancel.is_cancelled() {
-        for part in [Part::Imap, Part::Smtp] {
-            if let Err(e) = check_part(&bot, part).await {
-                tracing::warn!(part = part.as_str(), error = %format!("{e:#}"), "alert check failed");
-            }
-        }
-        if let Err(e) = check_failed_mails(&bot).await {
-            tracing::warn!(error = %format!("{e:#}"), "failed-mails alert check failed");
+        if let Err(e) = check(&bot).await {
+            tracing::warn!(error = %format!("{e:#}"), "alert check failed");
         }
         tokio::select! {
             () = cancel.cancelled() => return,
             () = tokio::time::sleep(every) => {}
         }
     }
+}
+
+/// One look at IMAP, SMTP and the failed mails at `bot.clock.now()`: queues what is due
+/// (tests call it with a hand-moved clock).
+pub async fn check(bot: &Bot) -> anyhow::Result<()> {
+    let mut result = Ok(());
+    for part in [Part::Imap, Part::Smtp] {
+        if let Err(e) = check_part(bot, part).await {
+            result = Err(e.context(format!("alert check of {}", part.as_str())));
+        }
+    }
+    check_failed_mails(bot)
+        .await
+        .context("failed-mails alert check")?;
+    result
 }
 
 async fn check_part(bot: &Bot, part: Part) -> anyhow::Result<()> {
