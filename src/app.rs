@@ -30,6 +30,9 @@ pub struct Bot {
     pub instance: Arc<Identity>,
     /// Whether this instance watches the mailbox (`active`) or stands by; read by `/healthz`.
     pub role: RoleCell,
+    /// What the workers last saw of IMAP, SMTP, the database and the scheduler, for
+    /// `/healthz`, the alerts and systemd's watchdog.
+    pub health: Arc<crate::ops::Health>,
 }
 
 impl Bot {
@@ -55,10 +58,11 @@ impl Bot {
             settings: Arc::new(settings),
             store,
             renderer: Arc::new(renderer),
-            clock,
             outbox_ready: Arc::new(tokio::sync::Notify::new()),
             instance,
             role: RoleCell::default(),
+            health: Arc::new(crate::ops::Health::new(clock.now())),
+            clock,
         })
     }
 }

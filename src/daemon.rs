@@ -34,15 +34,30 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     result
 }
 
-/// Runs watcher, sender and scheduler until `cancel` fires (tests and the demo cancel it themselves).
+/// Runs watcher, sender, scheduler (and the HTTP server, alerts and systemd notifications)
+/// until `cancel` fires (tests and the demo cancel it themselves).
 pub async fn run_until_cancelled(bot: Bot, cancel: CancellationToken) -> anyhow::Result<()> {
     // The URL carries no password (that sits in `database_password`, a `Secret`); redact
     // anyway, for a URL given some other way.
     let database = crate::store::redact(&bot.settings.database_url);
     tracing::info!(%database, instance = %bot.instance.id, "klachtenbot running");
+    crate::ops::metrics::install();
     let lock = WatchLock::new(&bot.settings)?;
+    let listener = match bot.settings.http.listen {
+        Some(addr) => Some(crate::ops::http::bind(addr).await?),
+        None => None,
+    };
     supervise::start(&bot).await?;
     let mut tasks = JoinSet::new();
+    if let Some(listener) = listener {
+        tasks.spawn(crate::ops::http::serve(
+            bot.clone(),
+            listener,
+            cancel.clone(),
+        ));
+    }
+    tasks.spawn(crate::ops::alerts::run(bot.clone(), cancel.clone()));
+    tasks.spawn(crate::ops::systemd::run(bot.clone(), cancel.clone()));
     tasks.spawn(supervise::heartbeat(bot.clone(), cancel.clone()));
     tasks.spawn(supervise::watch_while_active(
         bot.clone(),
@@ -52,6 +67,7 @@ pub async fn run_until_cancelled(bot: Bot, cancel: CancellationToken) -> anyhow:
     tasks.spawn(outbound::sender::run(bot.clone(), cancel.clone()));
     tasks.spawn(scheduler::run(bot.clone(), cancel.clone()));
     cancel.cancelled().await;
+    crate::ops::systemd::stopping();
     tracing::info!("stopping: finishing the message in hand");
     let finished =
         tokio::time::timeout(GRACE, async { while tasks.join_next().await.is_some() {} }).await;

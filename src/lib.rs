@@ -32,6 +32,8 @@
 //!   (one active, the rest standby), outbox claims handed back when their instance dies.
 //! - [`cli`]: the command line; [`demo`]: the local demo; [`sandbox`]: real Dovecot and
 //!   Postfix on loopback for tests, demo and benchmarks.
+//! - [`ops`]: running as a service: `/healthz` and `/metrics` over HTTP, alerts to people
+//!   when mail stops flowing, systemd readiness and watchdog.
 //! - [`scheduler`]: deadlines watched, reminders before and after them, daily and weekly digests.
 //! - [`space`]: the free-space floor of a SQLite register (`[database] min_free`).
 #![forbid(unsafe_code)]
@@ -52,6 +54,7 @@ pub mod intake;
 pub mod mailbox;
 pub mod net;
 pub mod oauth2;
+pub mod ops;
 pub mod outbound;
 pub mod procedure;
 pub mod report;

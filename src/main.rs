@@ -26,6 +26,9 @@ async fn main() -> ExitCode {
             action: ConfigAction::Check
         }
     ) {
+        for warning in settings.warnings() {
+            println!("warning: {warning}");
+        }
         println!("configuration is valid");
         return ExitCode::from(exit::OK);
     }

@@ -333,6 +333,32 @@ fn config_check_of_a_valid_file_exits_0() {
 }
 
 #[test]
+fn config_check_warns_about_a_public_http_address_but_accepts_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = test_toml(&sqlite_url(dir.path()), "")
+        + "\n[http]\nlisten = \"0.0.0.0:9187\"\n\n[alerts]\nafter = \"5m\"\n";
+    let s = Setup::with_config(dir, &toml);
+    let run = s.run(&["config", "check"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout.contains("warning: http.listen: 0.0.0.0:9187"),
+        "{run}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let toml = test_toml(&sqlite_url(dir.path()), "") + "\n[http]\nlisten = \"127.0.0.1:9187\"\n";
+    let run = Setup::with_config(dir, &toml).run(&["config", "check"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(!run.stdout.contains("warning"), "{run}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let toml = test_toml(&sqlite_url(dir.path()), "") + "\n[http]\nlisten = \"localhost\"\n";
+    let run = Setup::with_config(dir, &toml).run(&["config", "check"]);
+    assert_eq!(run.code, 78, "{run}");
+    assert!(run.stderr.contains("http.listen"), "{run}");
+}
+
+#[test]
 fn a_config_file_with_a_syntax_error_exits_78_without_echoing_the_secret() {
     let dir = tempfile::tempdir().unwrap();
     let s = Setup::with_config(dir, "[mailbox]\npassword = \"syntax-GEHEIM-5\nhost = 1\n");

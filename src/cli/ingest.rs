@@ -59,8 +59,10 @@ async fn ingest_one(bot: &Bot, path: &PathBuf) -> u8 {
         eprintln!("klachtenbot: {source}: empty input, nothing to store");
         return exit::DATAERR;
     }
+    let started = std::time::Instant::now();
     match intake::process(bot, &raw, &source).await {
         Ok(outcome) => {
+            crate::ops::metrics::message(&outcome, started.elapsed());
             tracing::debug!(%source, %outcome, "message processed");
             println!("{source}: {outcome}");
             exit::OK

@@ -7,6 +7,7 @@
 mod check;
 mod oauth2;
 mod database;
+mod ops;
 mod raw;
 mod servers;
 mod size;
@@ -22,6 +23,7 @@ use crate::calendar::{DeadlineSpan, HolidayRules, WorkingCalendar};
 use crate::domain::EmailAddress;
 use check::Check;
 pub use oauth2::{OAuth2Grant, OAuth2Provider, OAuth2Settings};
+pub use ops::{AlertSettings, HttpSettings};
 use raw::RawConfig;
 pub use servers::is_loopback;
 pub use values::{Language, LogFormat, RateLimit, Security, parse_deadline, parse_duration};
@@ -258,6 +260,10 @@ pub struct Settings {
     pub reminders: ReminderPolicy,
     /// Digests.
     pub digest: DigestSettings,
+    /// The health and metrics endpoint (`[http]`).
+    pub http: HttpSettings,
+    /// Alerts to people when mail stops flowing (`[alerts]`).
+    pub alerts: AlertSettings,
 }
 
 /// One thing wrong with the configuration.

@@ -21,6 +21,8 @@ pub struct RawConfig {
     pub reminders: Option<RawReminders>,
     pub digest: Option<RawDigest>,
     pub instance: Option<RawInstance>,
+    pub http: Option<RawHttp>,
+    pub alerts: Option<RawAlerts>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -178,4 +180,18 @@ pub struct RawDigest {
     pub skip_empty: Option<bool>,
     pub weekly_management: Option<bool>,
     pub weekly_day: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerts {
+    pub after: Option<String>,
+    pub to: Option<Vec<String>>,
+    pub failed_per_hour: Option<u32>,
 }

@@ -199,6 +199,8 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
     let auth = auth(raw.auth.unwrap_or_default(), check);
     let reminders = reminders(raw.reminders.unwrap_or_default(), check);
     let digest = digest(raw.digest.unwrap_or_default(), check);
+    let http = super::ops::http(raw.http.unwrap_or_default(), check);
+    let alerts = super::ops::alerts(raw.alerts.unwrap_or_default(), check);
 
     Some(Settings {
         organisation,
@@ -222,6 +224,8 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
         auth,
         reminders,
         digest,
+        http,
+        alerts,
     })
 }
 

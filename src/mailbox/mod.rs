@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::Bot;
 use crate::net::jitter;
+use crate::ops::{Part, metrics};
 use crate::store::cursors;
 use session::ImapSession;
 
@@ -52,12 +53,17 @@ pub async fn watch(bot: Bot, cancel: CancellationToken) {
             Err(e) => {
                 let message = format!("{e:#}");
                 let storage = crate::store::fault::of(&e).filter(|f| f.is_temporary());
+                let now = bot.clock.now();
                 if let Some(fault) = &storage {
                     backoff = backoff.min(STORAGE_BACKOFF_MAX);
                     tracing::warn!(error = %message, %fault, retry_in = ?backoff, "register unavailable; the mail stays in the inbox");
+                    bot.health.failed(Part::Database, &message, now);
                 } else {
                     tracing::warn!(error = %message, retry_in = ?backoff, "mailbox watcher failed; reconnecting");
+                    bot.health.failed(Part::Imap, &message, now);
                 }
+                bot.health.imap_alive(now);
+                metrics::imap_connected(false);
                 if let Ok(mut conn) = bot.store.pool().acquire().await {
                     let _ = cursors::worker_error(&mut conn, "watcher", &message, bot.clock.now())
                         .await;
@@ -97,12 +103,15 @@ async fn watch_once(
     let caps = sync::capabilities(&mut session).await?;
     sync::ensure_folders(&mut session, settings).await?;
     tracing::info!(host = %settings.endpoint.host, idle = caps.idle, "connected to the mailbox");
+    bot.health.ok(Part::Imap, bot.clock.now());
+    metrics::imap_connected(true);
     loop {
         // Below the free-space floor no mail is taken: it stays in the inbox until space is back.
         crate::space::hold(bot, cancel).await;
         // The drain is not raced against the cancel token: the message in hand is finished,
         // then the loop notices the cancellation before the next wait.
         let drained = sync::drain(bot, &mut session, caps).await?;
+        bot.health.imap_alive(bot.clock.now());
         if drained.processed + drained.quarantined > 0 {
             tracing::debug!(
                 processed = drained.processed,

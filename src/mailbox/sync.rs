@@ -190,8 +190,10 @@ async fn drain_batch(
                 uidvalidity,
                 uid,
             };
+            let started = std::time::Instant::now();
             match intake::process(bot, raw, &source).await {
                 Ok(outcome) => {
+                    crate::ops::metrics::message(&outcome, started.elapsed());
                     tracing::info!(uid, %outcome, "message processed");
                     processed.push(uid);
                 }
@@ -233,6 +235,7 @@ async fn quarantine(
     }
     let uids: Vec<u32> = failed.iter().map(|(u, _)| *u).collect();
     move_uids(session, caps, &uids, folder).await?;
+    crate::ops::metrics::quarantined(uids.len());
     // Told once: the message has left the inbox, so it never comes back to this point.
     let now = bot.clock.now();
     let mut tx = bot.store.begin().await?;

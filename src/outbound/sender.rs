@@ -18,6 +18,7 @@ use super::smtp::{self, Failure, Transport};
 use crate::app::Bot;
 use crate::config::SmtpSettings;
 use crate::net::jitter;
+use crate::ops::{Part, metrics};
 use crate::store::{cursors, flags, outbox};
 
 /// Rows handled per round.
@@ -127,8 +128,14 @@ async fn send_one(
     let mut conn = bot.store.pool().acquire().await?;
     match result {
         Ok(_) => {
+            // Recorded on a connection of its own, retried while the register is away: a
+            // mail the server accepted must not go out twice.
             drop(conn);
             record_sent(bot, settings, row.id, now).await?;
+            bot.health.ok(Part::Smtp, now);
+            if let Ok(mut conn) = bot.store.pool().acquire().await {
+                metrics::sent(&mut conn, &row.kind, row.complaint_id, now).await;
+            }
             tracing::info!(id = row.id, kind = %row.kind, to = %row.recipients, "mail sent");
         }
         Err(Failure::Temporary(error)) if !expired(row, settings, now) => {
@@ -136,10 +143,14 @@ async fn send_one(
                 .saturating_add(retry_delay(settings, row.attempts + 1))
                 .unwrap_or(now);
             tracing::warn!(id = row.id, %error, retry_at = %next, "send failed temporarily");
+            bot.health.failed(Part::Smtp, &error, now);
             outbox::mark_retry(&mut conn, row.id, next, &error).await?;
         }
         Err(Failure::Temporary(error) | Failure::Permanent(error)) => {
             drop(conn);
+            if metrics::is_refusal(&error) {
+                bot.health.failed(Part::Smtp, &error, now);
+            }
             give_up(bot, row, &error, now).await?;
         }
     }
@@ -213,6 +224,8 @@ async fn give_up(
     now: Timestamp,
 ) -> anyhow::Result<()> {
     tracing::error!(id = row.id, kind = %row.kind, to = %row.recipients, %error, "send failed permanently");
+    metrics::mail_failed();
+    bot.health.mail_failed(now);
     let mut tx = bot.store.begin().await?;
     outbox::mark_failed(&mut tx, row.id, error).await?;
     let detail = format!(

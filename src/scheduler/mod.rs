@@ -155,6 +155,8 @@ pub async fn run(bot: Bot, cancel: CancellationToken) {
         let seen = marker(&bot).await;
         let wait = match round(&bot, scope).await {
             Ok(report) => {
+                crate::ops::metrics::reminders(&report);
+                bot.health.ok(crate::ops::Part::Scheduler, bot.clock.now());
                 if let Ok(mut conn) = bot.store.pool().acquire().await {
                     let _ = cursors::worker_ok(&mut conn, "scheduler", bot.clock.now()).await;
                 }
@@ -163,6 +165,8 @@ pub async fn run(bot: Bot, cancel: CancellationToken) {
             Err(e) => {
                 let message = format!("{e:#}");
                 tracing::warn!(error = %message, "scheduler round failed");
+                bot.health
+                    .failed(crate::ops::Part::Scheduler, &message, bot.clock.now());
                 if let Ok(mut conn) = bot.store.pool().acquire().await {
                     let _ =
                         cursors::worker_error(&mut conn, "scheduler", &message, bot.clock.now())
