@@ -28,6 +28,8 @@
 //! - [`cli`]: the command line; [`demo`]: the local demo; [`sandbox`]: real Dovecot and
 //!   Postfix on loopback for tests, demo and benchmarks.
 //! - [`scheduler`]: deadlines watched, reminders before and after them, daily and weekly digests.
+//! - [`privacy`]: retention sweep, access export and erasure per person, the privacy audit,
+//!   addresses redacted in logs (AVG/GDPR).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -44,6 +46,7 @@ pub mod domain;
 pub mod intake;
 pub mod mailbox;
 pub mod outbound;
+pub mod privacy;
 pub mod procedure;
 pub mod report;
 pub mod sandbox;

@@ -4,6 +4,7 @@
 
 mod ingest;
 mod inspect;
+pub mod privacy;
 pub mod report;
 
 use std::path::PathBuf;
@@ -103,6 +104,12 @@ pub enum Command {
     /// The periodic report for management: totals, breakdowns, lead times, deadlines met,
     /// root causes, recommendations and measures, compared with the previous period.
     Report(report::ReportArgs),
+    /// Privacy (AVG/GDPR): retention sweep, access export and erasure per person.
+    Privacy {
+        /// What to do.
+        #[command(subcommand)]
+        action: privacy::PrivacyAction,
+    },
     /// Local demo: real Dovecot and Postfix in a temporary folder, the bot on SQLite,
     /// sample complaints delivered; runs until Ctrl-C.
     Demo,
@@ -167,6 +174,7 @@ pub async fn dispatch(command: &Command, settings: Settings) -> anyhow::Result<E
             inspect::status(&bot, *json).await?
         }
         Command::Report(args) => report::run(settings, args).await?,
+        Command::Privacy { action } => privacy::run(settings, action).await?,
         Command::Config {
             action: ConfigAction::Check,
         } => {

@@ -4,6 +4,7 @@
 //! itself, and [`Secret`] never prints them. Validation collects every problem (key and what
 //! is wrong) so `klachtenbot config check` can report them all at once.
 
+mod privacy;
 mod raw;
 mod servers;
 mod values;
@@ -242,6 +243,10 @@ pub struct Settings {
     pub reminders: ReminderPolicy,
     /// Digests.
     pub digest: DigestSettings,
+    /// Retention (`[privacy]`).
+    pub privacy: crate::privacy::PrivacySettings,
+    /// Log lines show addresses as `k***@example.test` (`[logging] redact_addresses`).
+    pub redact_addresses: bool,
 }
 
 /// One thing wrong with the configuration.

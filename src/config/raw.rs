@@ -20,6 +20,7 @@ pub struct RawConfig {
     pub auth: Option<RawAuth>,
     pub reminders: Option<RawReminders>,
     pub digest: Option<RawDigest>,
+    pub privacy: Option<RawPrivacy>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -105,6 +106,7 @@ pub struct RawLimits {
 pub struct RawLogging {
     pub format: Option<String>,
     pub level: Option<String>,
+    pub redact_addresses: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -144,4 +146,10 @@ pub struct RawDigest {
     pub skip_empty: Option<bool>,
     pub weekly_management: Option<bool>,
     pub weekly_day: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrivacy {
+    pub anonymise_after: Option<String>,
 }

@@ -259,6 +259,7 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
     let auth = auth(raw.auth.unwrap_or_default(), check);
     let reminders = reminders(raw.reminders.unwrap_or_default(), check);
     let digest = digest(raw.digest.unwrap_or_default(), check);
+    let privacy = super::privacy::privacy(raw.privacy.unwrap_or_default(), check);
 
     Some(Settings {
         organisation,
@@ -279,6 +280,8 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
         auth,
         reminders,
         digest,
+        privacy,
+        redact_addresses: logging.redact_addresses.unwrap_or(true),
     })
 }
 

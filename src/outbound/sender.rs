@@ -128,7 +128,7 @@ async fn send_one(
     match result {
         Ok(_) => {
             outbox::mark_sent(&mut conn, row.id, now).await?;
-            tracing::info!(id = row.id, kind = %row.kind, to = %row.recipients, "mail sent");
+            tracing::info!(id = row.id, kind = %row.kind, to = %crate::privacy::redact::list(&row.recipients), "mail sent");
         }
         Err(Failure::Temporary(error)) if !expired(row, settings, now) => {
             let next = now
@@ -183,7 +183,7 @@ async fn give_up(
     error: &str,
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    tracing::error!(id = row.id, kind = %row.kind, to = %row.recipients, %error, "send failed permanently");
+    tracing::error!(id = row.id, kind = %row.kind, to = %crate::privacy::redact::list(&row.recipients), %error, "send failed permanently");
     let mut tx = bot.store.begin().await?;
     outbox::mark_failed(&mut tx, row.id, error).await?;
     let detail = format!(

@@ -1,0 +1,327 @@
+//! Privacy for real: a person with a rare name, address and phone number complains by mail
+//! (with an attachment), follows up, is called, gets a solution and the complaint is closed.
+//! After an erasure or a retention sweep, no byte of them is left in the database file, its
+//! WAL, or any file the bot wrote, in UTF-8 or as the raw mail carried it (quoted-printable,
+//! base64, encoded-words); the report of that year is byte for byte the same.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use jiff::SignedDuration;
+use klachtenbot::domain::{EmailAddress, Reference};
+use klachtenbot::intake::Outcome;
+use klachtenbot::privacy::{self, Person};
+use klachtenbot::report::Period;
+use sqlx::Row;
+
+const NAME: &str = "Xandrijn Quëllenbosch";
+const ADDRESS: &str = "Ganzeveerlaan 413";
+const PHONE: &str = "06-98765432";
+const MAIL: &str = "xq.zwaluw@klant.test";
+const ATTACHMENT: &str = "Bon voor Xandrijn Quëllenbosch, Ganzeveerlaan 413, tel 06-98765432.";
+
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The person as the register may hold them: UTF-8, and every form the raw mail used.
+fn forms() -> Vec<Vec<u8>> {
+    let mut forms: Vec<Vec<u8>> = [
+        "Xandrijn",
+        "Quëllenbosch",
+        "Qu=C3=ABllenbosch",
+        "Ganzeveerlaan",
+        "98765432",
+        "xq.zwaluw",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    forms.push(base64(NAME.as_bytes()).into_bytes());
+    forms.push(base64(ATTACHMENT.as_bytes())[..40].as_bytes().to_vec());
+    forms
+}
+
+fn complaint_mail() -> Vec<u8> {
+    let mail = format!(
+        "From: =?utf-8?B?{name}?= <{MAIL}>\r\n\
+         To: {OUR_ADDRESS}\r\n\
+         Subject: Boekenpakket kwijt\r\n\
+         Message-ID: <p1@klant.test>\r\n\
+         Date: Mon, 2 Mar 2026 09:55:00 +0100\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b1\"\r\n\
+         \r\n\
+         --b1\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         Content-Transfer-Encoding: quoted-printable\r\n\
+         \r\n\
+         Beste klantenservice,\r\n\
+         \r\n\
+         Mijn pakket is niet aangekomen op {ADDRESS} in Oudewetering.\r\n\
+         Bel me op {PHONE}.\r\n\
+         \r\n\
+         Groet,\r\n\
+         Xandrijn Qu=C3=ABllenbosch\r\n\
+         --b1\r\n\
+         Content-Type: text/plain; charset=utf-8; name=\"bon.txt\"\r\n\
+         Content-Disposition: attachment; filename=\"bon.txt\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\
+         \r\n\
+         {attachment}\r\n\
+         --b1--\r\n",
+        name = base64(NAME.as_bytes()),
+        attachment = base64(ATTACHMENT.as_bytes()),
+    );
+    mail.into_bytes()
+}
+
+/// The whole story, up to the closed complaint; returns its reference.
+async fn story(t: &TestBot) -> Reference {
+    let r = match t.process(&complaint_mail()).await {
+        Outcome::Registered(r) => r,
+        other => panic!("expected a new complaint, got {other}"),
+    };
+    let follow_up = TestMail::new(
+        MAIL,
+        &format!("Re: [{r}] Boekenpakket kwijt"),
+        "p2@klant.test",
+    )
+    .body(&format!("Ik ben bereikbaar op {PHONE}, {ADDRESS}.\n"));
+    assert_eq!(t.process(&follow_up.bytes()).await, Outcome::FollowUp(r));
+    let officer = |subject: String, id: &str, body: &str| {
+        TestMail::new(OFFICER, &subject, id).body(body).bytes()
+    };
+    for (subject, id, body) in [
+        (
+            format!("[{r}] #notitie"),
+            "o1@concreet.test",
+            format!("Gebeld met {NAME} op {PHONE}."),
+        ),
+        (
+            format!("[{r}] #afdeling Examens #incident"),
+            "o2@concreet.test",
+            String::new(),
+        ),
+        (
+            format!("[{r}] #oorzaak"),
+            "o3@concreet.test",
+            "Adres verkeerd overgenomen.".into(),
+        ),
+        (
+            format!("[{r}] #oplossing"),
+            "o4@concreet.test",
+            format!("Nieuw pakket naar {ADDRESS}, {NAME}."),
+        ),
+        (
+            format!("[{r}] #akkoord #afsluiten"),
+            "o5@concreet.test",
+            "Pakket opnieuw verstuurd.".into(),
+        ),
+    ] {
+        let outcome = t.process(&officer(subject.clone(), id, &body)).await;
+        assert!(
+            matches!(outcome, Outcome::Commanded { applied: true, .. }),
+            "{subject}: {outcome}"
+        );
+    }
+    let c = t.complaint(r).await.complaint;
+    assert_eq!(c.status.as_str(), "closed");
+    assert_eq!(
+        c.complainant.phone, None,
+        "no phone in a mail complaint's record"
+    );
+    r
+}
+
+/// Every file under `dir`, with the forms found in it.
+fn found_in(dir: &Path) -> Vec<(String, String)> {
+    let mut hits = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).expect("read the folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).expect("read a file");
+            for form in forms() {
+                if bytes.windows(form.len()).any(|w| w == form.as_slice()) {
+                    hits.push((
+                        path.display().to_string(),
+                        String::from_utf8_lossy(&form).into_owned(),
+                    ));
+                }
+            }
+        }
+    }
+    hits
+}
+
+async fn report_2026(t: &TestBot) -> (String, Vec<u8>, String) {
+    let tz = t.bot.settings.organisation.timezone.clone();
+    let period = Period::year(2026, tz).expect("a period");
+    let r = klachtenbot::report::build(&t.bot, period, false)
+        .await
+        .expect("the report");
+    (r.html, r.csv, r.markdown)
+}
+
+fn person() -> Person {
+    Person {
+        address: Some(EmailAddress::parse(MAIL).unwrap()),
+        ..Person::default()
+    }
+}
+
+async fn assert_anonymised(t: &TestBot, r: Reference, rule: &str) {
+    let c = t.complaint(r).await.complaint;
+    assert_eq!(c.complainant.name, None);
+    assert_eq!(c.complainant.email, None);
+    assert_eq!(c.department.as_deref(), Some("Examens"));
+    assert_eq!(c.root_cause.as_deref(), Some("Adres verkeerd overgenomen."));
+    let last = t.timeline(r).await.pop().expect("a timeline");
+    assert_eq!(last.kind, "anonymised");
+    assert!(
+        last.detail.starts_with(&format!("anonymised: {rule}")),
+        "{}",
+        last.detail
+    );
+    assert!(t.attachments().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_erased_person_leaves_no_byte_in_the_database_or_its_wal_and_the_report_stays() {
+    let t = TestBot::sqlite("").await;
+    let r = story(&t).await;
+    let dir = t.sqlite_dir().expect("sqlite").to_path_buf();
+    assert!(
+        found_in(&dir).len() >= 6,
+        "the story is on disk before: {:?}",
+        found_in(&dir)
+    );
+    let before = report_2026(&t).await;
+    let report = privacy::person::erase(&t.bot, &person(), false, "os:test")
+        .await
+        .expect("erase");
+    assert_eq!(report.erased, vec![r.to_string()]);
+    assert_eq!(found_in(&dir), Vec::<(String, String)>::new());
+    assert_eq!(report_2026(&t).await, before);
+    assert_anonymised(&t, r, "erasure").await;
+}
+
+#[tokio::test]
+async fn a_retention_sweep_anonymises_closed_complaints_only_and_leaves_no_byte() {
+    let t = TestBot::sqlite("[privacy]\nanonymise_after = \"1s\"\n").await;
+    let r = story(&t).await;
+    let open = t
+        .register(&TestMail::new(
+            "ander@klant.test",
+            "Nog open",
+            "q1@klant.test",
+        ))
+        .await;
+    t.clock.advance(SignedDuration::from_secs(2));
+    let dir = t.sqlite_dir().expect("sqlite").to_path_buf();
+    let before = report_2026(&t).await;
+    let dry = privacy::sweep::sweep(&t.bot, true, "os:test")
+        .await
+        .expect("dry run");
+    assert_eq!(dry.complaints.len(), 1);
+    assert_eq!(dry.complaints[0].reference, r.to_string());
+    assert!(!found_in(&dir).is_empty(), "a dry run changes nothing");
+    let done = privacy::sweep::sweep_if_due(&t.bot, t.bot.clock.now())
+        .await
+        .expect("sweep")
+        .expect("the first sweep of the day runs");
+    assert_eq!(done.complaints, dry.complaints);
+    assert!(
+        privacy::sweep::sweep_if_due(&t.bot, t.bot.clock.now())
+            .await
+            .expect("sweep")
+            .is_none(),
+        "once a day"
+    );
+    assert_eq!(found_in(&dir), Vec::<(String, String)>::new());
+    assert_eq!(report_2026(&t).await, before);
+    assert_anonymised(&t, r, "retention").await;
+    let still = t.complaint(open).await.complaint;
+    assert_eq!(
+        still.complainant.email.map(|a| a.to_string()).as_deref(),
+        Some("ander@klant.test")
+    );
+}
+
+#[tokio::test]
+async fn on_postgresql_an_erased_person_is_in_no_text_or_bytea_column() {
+    let Some(t) = TestBot::postgres("").await else {
+        return;
+    };
+    let r = story(&t).await;
+    let before = report_2026(&t).await;
+    assert!(!pg_found(&t).await.is_empty(), "the story is stored before");
+    privacy::person::erase(&t.bot, &person(), false, "os:test")
+        .await
+        .expect("erase");
+    assert_eq!(pg_found(&t).await, Vec::<String>::new());
+    assert_eq!(report_2026(&t).await, before);
+    assert_anonymised(&t, r, "erasure").await;
+}
+
+/// Every (table.column) of type text or bytea in which a form of the person occurs.
+async fn pg_found(t: &TestBot) -> Vec<String> {
+    let pool = t.bot.store.pool();
+    let columns = sqlx::query(
+        "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns \
+         WHERE table_schema = 'public' AND data_type IN ('text', 'bytea', 'character varying')",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("list the columns");
+    let mut hits = Vec::new();
+    for c in columns {
+        let (table, column, ty): (String, String, String) = (c.get(0), c.get(1), c.get(2));
+        for form in forms() {
+            let sql = if ty == "bytea" {
+                format!("SELECT COUNT(*) FROM {table} WHERE position($1::bytea in {column}) > 0")
+            } else {
+                format!(
+                    "SELECT COUNT(*) FROM {table} WHERE position(convert_from($1::bytea, 'UTF8') in {column}) > 0"
+                )
+            };
+            let n: i64 = sqlx::query(&sql)
+                .bind(form.clone())
+                .fetch_one(pool)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .get(0);
+            if n > 0 {
+                hits.push(format!(
+                    "{table}.{column}: {}",
+                    String::from_utf8_lossy(&form)
+                ));
+            }
+        }
+    }
+    hits
+}
