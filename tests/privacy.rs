@@ -220,6 +220,8 @@ async fn an_erased_person_leaves_no_byte_in_the_database_or_its_wal_and_the_repo
         "the story is on disk before: {:?}",
         found_in(&dir)
     );
+    assert_private_files(&dir);
+    assert_export_holds_the_story(&t, r).await;
     let before = report_2026(&t).await;
     let report = privacy::person::erase(&t.bot, &person(), false, "os:test")
         .await
@@ -324,4 +326,77 @@ async fn pg_found(t: &TestBot) -> Vec<String> {
         }
     }
     hits
+}
+
+fn assert_private_files(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    for name in ["register.db", "register.db-wal"] {
+        let mode = std::fs::metadata(dir.join(name))
+            .expect(name)
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}");
+    }
+}
+
+/// The export holds the complaint, its timeline, every mail as received (with the
+/// attachment) and as sent, a Dutch summary with the term, and data.json.
+async fn assert_export_holds_the_story(t: &TestBot, r: Reference) {
+    use std::io::Read as _;
+    let export = privacy::export::export(&t.bot, &person(), "os:test")
+        .await
+        .expect("export");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(export.zip)).expect("a zip");
+    let mut files = std::collections::BTreeMap::new();
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).expect("an entry");
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).expect("read an entry");
+        files.insert(f.name().to_string(), bytes);
+    }
+    let names: Vec<&String> = files.keys().collect();
+    let summary = String::from_utf8(files["samenvatting.txt"].clone()).unwrap();
+    assert!(
+        summary.contains(&r.to_string()) && summary.contains("als klager"),
+        "{summary}"
+    );
+    assert!(summary.contains("HOE LANG"), "{summary}");
+    let json: serde_json::Value = serde_json::from_slice(&files["data.json"]).unwrap();
+    assert_eq!(json["complaints"][0]["reference"], r.to_string());
+    assert_eq!(
+        json["complaints"][0]["record"]["complainant"]["email"],
+        MAIL
+    );
+    let timeline = json["complaints"][0]["timeline"].as_array().unwrap();
+    assert!(
+        timeline.iter().any(|e| e["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Gebeld met")),
+        "the phone call is on the timeline: {timeline:?}"
+    );
+    let received: Vec<_> = names
+        .iter()
+        .filter(|n| n.starts_with("mails/in-"))
+        .collect();
+    assert!(
+        received.len() >= 7,
+        "complaint, follow-up, five commands: {names:?}"
+    );
+    assert!(
+        files
+            .values()
+            .any(|b| b.as_slice() == complaint_mail().as_slice()),
+        "the original .eml"
+    );
+    let attachment = names
+        .iter()
+        .find(|n| n.starts_with("attachments/"))
+        .expect("{names:?}");
+    assert!(attachment.ends_with("-bon.txt"));
+    assert_eq!(files[*attachment], ATTACHMENT.as_bytes());
+    assert!(
+        names.iter().any(|n| n.starts_with("mails/out-")),
+        "{names:?}"
+    );
 }

@@ -9,11 +9,13 @@
 //! - [`person`]: the complaints of one person and their erasure (`privacy erase`).
 //! - [`export`]: everything about one person as a zip (`privacy export`).
 //! - [`audit`]: who exported, erased or swept, with a salted hash of the address only.
+//! - [`files`]: the SQLite file created 0600.
 //! - [`redact`]: addresses as the log shows them (`k***@example.test`).
 
 pub mod audit;
 pub mod erase;
 pub mod export;
+pub mod files;
 pub mod person;
 pub mod plan;
 pub mod redact;

@@ -57,6 +57,9 @@ impl Store {
             }
             _ => url.to_string(),
         };
+        if backend == Backend::Sqlite {
+            crate::privacy::files::create_private_sqlite(&url)?;
+        }
         let options = AnyConnectOptions::from_str(&url)
             .with_context(|| format!("Invalid database url {}", redact(&url)))?;
         let pool = AnyPoolOptions::new()
