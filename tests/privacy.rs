@@ -57,7 +57,7 @@ fn forms() -> Vec<Vec<u8>> {
     .map(|s| s.as_bytes().to_vec())
     .collect();
     forms.push(base64(NAME.as_bytes()).into_bytes());
-    forms.push(base64(ATTACHMENT.as_bytes())[..40].as_bytes().to_vec());
+    forms.push(base64(ATTACHMENT.as_bytes()).as_bytes()[..40].to_vec());
     forms
 }
 
@@ -399,4 +399,54 @@ async fn assert_export_holds_the_story(t: &TestBot, r: Reference) {
         names.iter().any(|n| n.starts_with("mails/out-")),
         "{names:?}"
     );
+}
+
+#[tokio::test]
+async fn an_erasure_leaves_open_complaints_alone_unless_asked_and_then_withdraws_them() {
+    let t = TestBot::sqlite("").await;
+    let r = t
+        .register(&TestMail::new(MAIL, "Nog bezig", "open1@klant.test"))
+        .await;
+    let first = privacy::person::erase(&t.bot, &person(), false, "os:test")
+        .await
+        .expect("erase");
+    assert_eq!(
+        (first.left_open, first.erased.len()),
+        (vec![r.to_string()], 0)
+    );
+    assert!(t.complaint(r).await.complaint.complainant.email.is_some());
+    let second = privacy::person::erase(&t.bot, &person(), true, "os:test")
+        .await
+        .expect("erase");
+    assert_eq!(second.withdrawn, vec![r.to_string()]);
+    assert_eq!(second.erased, vec![r.to_string()]);
+    let c = t.complaint(r).await.complaint;
+    assert_eq!(
+        (c.status.as_str(), c.outcome.map(|o| o.as_str())),
+        ("closed", Some("withdrawn"))
+    );
+    let kinds: Vec<String> = t.timeline(r).await.into_iter().map(|e| e.kind).collect();
+    assert!(
+        kinds.ends_with(&["withdrawn".to_string(), "anonymised".to_string()]),
+        "{kinds:?}"
+    );
+    // Audited twice, the person only as a salted hash.
+    let rows =
+        sqlx::query("SELECT action, actor, person_hash, detail FROM privacy_audit ORDER BY id")
+            .fetch_all(t.bot.store.pool())
+            .await
+            .expect("read the audit");
+    assert_eq!(rows.len(), 2);
+    let hashes: Vec<String> = rows.iter().map(|r| r.get(2)).collect();
+    assert_eq!(hashes[0], hashes[1]);
+    assert_eq!(hashes[0].len(), 64);
+    for row in &rows {
+        let text = format!(
+            "{} {} {}",
+            row.get::<String, _>(0),
+            row.get::<String, _>(1),
+            row.get::<String, _>(3)
+        );
+        assert!(!text.contains("xq.zwaluw"), "{text}");
+    }
 }
