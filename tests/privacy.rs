@@ -450,3 +450,25 @@ async fn an_erasure_leaves_open_complaints_alone_unless_asked_and_then_withdraws
         assert!(!text.contains("xq.zwaluw"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn the_scheduler_runs_the_retention_sweep_once_a_day() {
+    let t = TestBot::sqlite("[privacy]\nanonymise_after = \"1s\"\n").await;
+    let r = story(&t).await;
+    t.clock.advance(SignedDuration::from_secs(2));
+    klachtenbot::scheduler::tick(&t.bot).await.expect("a round");
+    assert_anonymised(&t, r, "retention").await;
+    let sweeps: i64 = sqlx::query("SELECT COUNT(*) FROM privacy_sweeps")
+        .fetch_one(t.bot.store.pool())
+        .await
+        .expect("count the sweeps")
+        .get(0);
+    klachtenbot::scheduler::tick(&t.bot).await.expect("a round");
+    assert_eq!(sweeps, 1);
+    let again: i64 = sqlx::query("SELECT COUNT(*) FROM privacy_sweeps")
+        .fetch_one(t.bot.store.pool())
+        .await
+        .expect("count the sweeps")
+        .get(0);
+    assert_eq!(again, 1, "the same day is not swept twice");
+}
