@@ -134,7 +134,7 @@ async fn send_one(
             let next = now
                 .saturating_add(retry_delay(settings, row.attempts + 1))
                 .unwrap_or(now);
-            tracing::warn!(id = row.id, %error, retry_at = %next, "send failed temporarily");
+            tracing::warn!(id = row.id, error = %crate::privacy::redact::text(&error), retry_at = %next, "send failed temporarily");
             outbox::mark_retry(&mut conn, row.id, next, &error).await?;
         }
         Err(Failure::Temporary(error) | Failure::Permanent(error)) => {
@@ -183,7 +183,7 @@ async fn give_up(
     error: &str,
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    tracing::error!(id = row.id, kind = %row.kind, to = %crate::privacy::redact::list(&row.recipients), %error, "send failed permanently");
+    tracing::error!(id = row.id, kind = %row.kind, to = %crate::privacy::redact::list(&row.recipients), error = %crate::privacy::redact::text(error), "send failed permanently");
     let mut tx = bot.store.begin().await?;
     outbox::mark_failed(&mut tx, row.id, error).await?;
     let detail = format!(

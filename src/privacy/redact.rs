@@ -3,7 +3,10 @@
 //! not enough to identify the person in a log that is kept and copied far longer than the
 //! register.
 
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use regex::Regex;
 
 static REDACT: AtomicBool = AtomicBool::new(true);
 
@@ -31,6 +34,21 @@ pub fn list(addresses: &str) -> String {
         .join(",")
 }
 
+/// A log text (an outcome, an SMTP error) with every address in it redacted.
+pub fn text(s: impl AsRef<str>) -> String {
+    let s = s.as_ref();
+    if !REDACT.load(Ordering::Relaxed) {
+        return s.to_string();
+    }
+    ADDRESS
+        .replace_all(s, |c: &regex::Captures<'_>| mask(&c[0]))
+        .into_owned()
+}
+
+static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+").expect("valid regex")
+});
+
 /// `klaas@example.test` -> `k***@example.test`; text without `@` -> `***`.
 pub fn mask(address: &str) -> String {
     match address.rsplit_once('@') {
@@ -54,5 +72,13 @@ mod tests {
         assert_eq!(mask("@x.test"), "***@x.test");
         assert_eq!(mask("geen adres"), "***");
         assert_eq!(mask(""), "");
+    }
+
+    #[test]
+    fn every_address_in_a_log_text_is_redacted() {
+        assert_eq!(
+            text("550 5.1.1 <klaas@klant.test>: unknown; cc jan@x.nl"),
+            "550 5.1.1 <k***@klant.test>: unknown; cc j***@x.nl"
+        );
     }
 }
