@@ -278,39 +278,53 @@ fn summary_text(bot: &Bot, s: &Summary) -> String {
         )
     };
     for c in &s.complaints {
-        let until = match c.kept_until {
-            Some(t) if nl => format!("bewaard tot {}", date(t)),
-            Some(t) => format!("kept until {}", date(t)),
-            None if nl => "bewaard zolang de klacht loopt, daarna de bewaartermijn".into(),
-            None => "kept while the complaint is open, then for the retention term".into(),
-        };
-        let role = match (c.found.role, nl) {
-            ("complainant", true) => "als klager",
-            ("complainant", false) => "as complainant",
-            (_, true) => "als betrokkene",
-            (_, false) => "as the person concerned",
-        };
-        let (received, sent, events) = (c.messages.len(), c.sent.len(), c.timeline.len());
-        out.push_str(&if nl {
-            format!(
-                "- {} ({role}, {}): {received} ontvangen mails, {sent} mails van ons, \
-                 {events} gebeurtenissen; {until}.\n",
-                c.found.reference, c.found.status
-            )
-        } else {
-            format!(
-                "- {} ({role}, {}): {received} mails received, {sent} mails sent, {events} \
-                 events; {until}.\n",
-                c.found.reference, c.found.status
-            )
-        });
+        out.push_str(&complaint_line(bot, c, nl));
     }
     if !s.other_mails.is_empty() {
         let label = if nl { "andere mails" } else { "other mails" };
         out.push_str(&format!("- {label}: {}\n", s.other_mails.join(", ")));
     }
-    let term = s.retention_term.clone().unwrap_or_else(|| "-".into());
-    out.push_str(&if nl {
+    out.push_str(&closing_text(
+        s.retention_term.as_deref().unwrap_or("-"),
+        nl,
+    ));
+    out
+}
+
+/// One complaint in the summary: reference, role, state, what is kept and until when.
+fn complaint_line(bot: &Bot, c: &ExportedComplaint, nl: bool) -> String {
+    let date = |t: Timestamp| bot.renderer.date(t);
+    let until = match c.kept_until {
+        Some(t) if nl => format!("bewaard tot {}", date(t)),
+        Some(t) => format!("kept until {}", date(t)),
+        None if nl => "bewaard zolang de klacht loopt, daarna de bewaartermijn".into(),
+        None => "kept while the complaint is open, then for the retention term".into(),
+    };
+    let role = match (c.found.role, nl) {
+        ("complainant", true) => "als klager",
+        ("complainant", false) => "as complainant",
+        (_, true) => "als betrokkene",
+        (_, false) => "as the person concerned",
+    };
+    let (received, sent, events) = (c.messages.len(), c.sent.len(), c.timeline.len());
+    if nl {
+        format!(
+            "- {} ({role}, {}): {received} ontvangen mails, {sent} mails van ons, \
+             {events} gebeurtenissen; {until}.\n",
+            c.found.reference, c.found.status
+        )
+    } else {
+        format!(
+            "- {} ({role}, {}): {received} mails received, {sent} mails sent, {events} \
+             events; {until}.\n",
+            c.found.reference, c.found.status
+        )
+    }
+}
+
+/// Why and how long, and where the files are.
+fn closing_text(term: &str, nl: bool) -> String {
+    if nl {
         format!(
             "\nWAAROM\nWij behandelen klachten volgens onze klachtenprocedure en rapporteren er \
              jaarlijks over. Daarvoor bewaren wij uw gegevens, de mails en bijlagen.\n\n\
@@ -330,6 +344,5 @@ fn summary_text(bot: &Bot, s: &Summary) -> String {
              The mails are .eml files in mails/, the attachments in attachments/, everything \
              also in data.json.\n"
         )
-    });
-    out
+    }
 }

@@ -47,33 +47,7 @@ pub async fn sweep(bot: &Bot, dry_run: bool, actor: &str) -> anyhow::Result<Swee
     };
     let now = bot.clock.now();
     let cutoff = term.cutoff(now, &bot.settings.organisation.timezone);
-    let rows = sqlx::query(
-        "SELECT id, reference, closed_at, anonymised_at FROM complaints \
-         WHERE status = 'closed' AND anonymised_at IS NULL AND closed_at <= $1 ORDER BY id",
-    )
-    .bind(secs(cutoff))
-    .fetch_all(bot.store.pool())
-    .await
-    .context("Failed to list the complaints due for anonymisation")?;
-    let mut candidates = Vec::with_capacity(rows.len());
-    let mut swept = Vec::new();
-    for r in &rows {
-        let anonymised: Option<i64> = r.try_get(3)?;
-        candidates.push(Candidate {
-            id: r.try_get(0)?,
-            closed_at: from_opt_secs(r.try_get(2)?),
-            anonymised: anonymised.is_some(),
-        });
-    }
-    let due = plan::due(&candidates, cutoff);
-    for (r, c) in rows.iter().zip(&candidates) {
-        if due.contains(&c.id) {
-            swept.push(Swept {
-                reference: r.try_get(1)?,
-                closed_at: c.closed_at,
-            });
-        }
-    }
+    let (due, swept) = due(bot, cutoff).await?;
     let mut report = SweepReport {
         dry_run,
         term: Some(term.to_string()),
@@ -116,6 +90,38 @@ pub async fn sweep(bot: &Bot, dry_run: bool, actor: &str) -> anyhow::Result<Swee
     audit::record(&mut *bot.store.pool().acquire().await?, &entry, now).await?;
     tracing::info!(complaints = due.len(), term = %term, "privacy sweep anonymised complaints");
     Ok(report)
+}
+
+/// The complaints due at `cutoff` ([`plan::due`] decides; the query only narrows it down):
+/// their row ids and what the report lists.
+async fn due(bot: &Bot, cutoff: Timestamp) -> anyhow::Result<(Vec<i64>, Vec<Swept>)> {
+    let rows = sqlx::query(
+        "SELECT id, reference, closed_at, anonymised_at FROM complaints \
+         WHERE status = 'closed' AND anonymised_at IS NULL AND closed_at <= $1 ORDER BY id",
+    )
+    .bind(secs(cutoff))
+    .fetch_all(bot.store.pool())
+    .await
+    .context("Failed to list the complaints due for anonymisation")?;
+    let mut candidates = Vec::with_capacity(rows.len());
+    for r in &rows {
+        candidates.push(Candidate {
+            id: r.try_get(0)?,
+            closed_at: from_opt_secs(r.try_get(2)?),
+            anonymised: r.try_get::<Option<i64>, _>(3)?.is_some(),
+        });
+    }
+    let due = plan::due(&candidates, cutoff);
+    let mut swept = Vec::new();
+    for (r, c) in rows.iter().zip(&candidates) {
+        if due.contains(&c.id) {
+            swept.push(Swept {
+                reference: r.try_get(1)?,
+                closed_at: c.closed_at,
+            });
+        }
+    }
+    Ok((due, swept))
 }
 
 /// The scheduler's once-a-day sweep: claims today (organisation's time zone) in
