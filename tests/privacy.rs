@@ -472,3 +472,52 @@ async fn the_scheduler_runs_the_retention_sweep_once_a_day() {
         .get(0);
     assert_eq!(again, 1, "the same day is not swept twice");
 }
+
+#[tokio::test]
+async fn inzage_by_mail_sends_the_export_to_the_officer_not_to_the_person() {
+    let t = TestBot::sqlite("").await;
+    let r = story(&t).await;
+    let command = TestMail::new(OFFICER, &format!("#inzage {MAIL}"), "a1@concreet.test");
+    let outcome = t.process(&command.bytes()).await;
+    let Outcome::Commanded {
+        applied: true,
+        summary,
+        ..
+    } = &outcome
+    else {
+        panic!("{outcome}")
+    };
+    assert!(summary.contains("1 complaints"), "{summary}");
+    let exports: Vec<_> = t
+        .outbox()
+        .await
+        .into_iter()
+        .filter(|o| o.kind == "privacy_export")
+        .collect();
+    assert_eq!(exports.len(), 1);
+    assert_eq!(exports[0].recipients, OFFICER);
+    let raw = String::from_utf8_lossy(&exports[0].raw).into_owned();
+    assert!(
+        raw.contains("inzage.zip") && raw.contains("application/zip"),
+        "{raw}"
+    );
+    assert!(exports[0].body.contains(MAIL), "{}", exports[0].body);
+    // A staff member who is no officer gets nothing.
+    let staff = TestMail::new(
+        "kees@concreet.test",
+        &format!("#inzage {MAIL}"),
+        "a2@concreet.test",
+    );
+    let outcome = t.process(&staff.bytes()).await;
+    assert!(
+        matches!(outcome, Outcome::Commanded { applied: false, .. }),
+        "{outcome}"
+    );
+    // The export mail and the command are erased with the person.
+    privacy::person::erase(&t.bot, &person(), false, "os:test")
+        .await
+        .expect("erase");
+    let dir = t.sqlite_dir().expect("sqlite").to_path_buf();
+    assert_eq!(found_in(&dir), Vec::<(String, String)>::new());
+    let _ = r;
+}

@@ -61,6 +61,8 @@ pub enum Name {
     Report,
     /// A measure management decided on (body).
     Measure,
+    /// Everything the register holds about an address, mailed back as a zip (AVG access).
+    Access,
 }
 
 /// What a command takes after its word.
@@ -142,6 +144,7 @@ const fn spec(
             | Name::Report
             | Name::Help
             | Name::Measure
+            | Name::Access
             | Name::Recommendation
     );
     Spec {
@@ -482,6 +485,18 @@ pub const COMMANDS: &[Spec] = &[
         (
             "legt een besloten maatregel vast (tekst in de mail); #maatregel 3 uitgevoerd wijzigt de status (besloten, in uitvoering, uitgevoerd, vervallen)",
             "records a measure management decided on (text in the mail); #measure 3 done changes its status (decided, in progress, done, dropped)",
+        ),
+    ),
+    spec(
+        Name::Access,
+        "inzage",
+        "access",
+        Arg::Address,
+        Who::Officer,
+        "AVG",
+        (
+            "stuurt u alles wat het register over dit adres bewaart (zip: klachten, mails, bijlagen, samenvatting)",
+            "mails you everything the register holds about this address (zip: complaints, mails, attachments, summary)",
         ),
     ),
 ];

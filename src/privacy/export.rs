@@ -70,16 +70,26 @@ type Files = Vec<(String, Vec<u8>)>;
 
 /// Builds the export of `p` and audits it.
 pub async fn export(bot: &Bot, p: &Person, actor: &str) -> anyhow::Result<Export> {
-    let now = bot.clock.now();
     let mut conn = bot.store.pool().acquire().await?;
-    let found = person::complaints_of(&mut conn, p).await?;
+    export_on(bot, &mut conn, p, actor, bot.clock.now()).await
+}
+
+/// [`export`] on the caller's connection (by mail: inside the intake's transaction).
+pub async fn export_on(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    p: &Person,
+    actor: &str,
+    now: Timestamp,
+) -> anyhow::Result<Export> {
+    let found = person::complaints_of(conn, p).await?;
     let mut files: Files = Vec::new();
     let mut complaints = Vec::new();
     for f in found {
-        complaints.push(complaint(bot, &mut conn, f, &mut files).await?);
+        complaints.push(complaint(bot, conn, f, &mut files).await?);
     }
     let other_mails = match &p.address {
-        Some(a) => unlinked(&mut conn, a.as_ref(), &mut files).await?,
+        Some(a) => unlinked(conn, a.as_ref(), &mut files).await?,
         None => Vec::new(),
     };
     let summary = Summary {
@@ -106,7 +116,7 @@ pub async fn export(bot: &Bot, p: &Person, actor: &str) -> anyhow::Result<Export
         complaints: summary.complaints.len(),
         detail: "",
     };
-    audit::record(&mut conn, &entry, now).await?;
+    audit::record(conn, &entry, now).await?;
     Ok(Export { zip, summary })
 }
 

@@ -10,12 +10,14 @@
 //! - [`export`]: everything about one person as a zip (`privacy export`).
 //! - [`audit`]: who exported, erased or swept, with a salted hash of the address only.
 //! - [`files`]: the SQLite file created 0600.
+//! - [`mail`]: `#inzage adres` by mail: the export mailed back to the officer.
 //! - [`redact`]: addresses as the log shows them (`k***@example.test`).
 
 pub mod audit;
 pub mod erase;
 pub mod export;
 pub mod files;
+pub mod mail;
 pub mod person;
 pub mod plan;
 pub mod redact;
