@@ -521,3 +521,50 @@ async fn inzage_by_mail_sends_the_export_to_the_officer_not_to_the_person() {
     assert_eq!(found_in(&dir), Vec::<(String, String)>::new());
     let _ = r;
 }
+
+#[tokio::test]
+async fn vergeten_by_mail_erases_only_after_the_officer_replies_to_the_confirmation() {
+    let t = TestBot::sqlite("").await;
+    let r = story(&t).await;
+    let before = report_2026(&t).await;
+    let ask = TestMail::new(OFFICER, &format!("#vergeten {MAIL}"), "e1@concreet.test");
+    let outcome = t.process(&ask.bytes()).await;
+    assert!(
+        matches!(outcome, Outcome::Commanded { applied: true, .. }),
+        "{outcome}"
+    );
+    let confirm = t
+        .outbox()
+        .await
+        .into_iter()
+        .find(|o| o.kind == "privacy_erase_confirm")
+        .expect("a confirmation mail");
+    assert_eq!(confirm.recipients, OFFICER);
+    assert!(confirm.body.contains(&r.to_string()), "{}", confirm.body);
+    klachtenbot::scheduler::tick(&t.bot).await.expect("a round");
+    assert!(
+        t.complaint(r).await.complaint.complainant.email.is_some(),
+        "not yet"
+    );
+    let reply = TestMail::new(
+        OFFICER,
+        &format!("Re: {}", confirm.subject),
+        "e2@concreet.test",
+    )
+    .header("In-Reply-To", &format!("<{}>", confirm.message_id));
+    let outcome = t.process(&reply.bytes()).await;
+    let Outcome::Commanded {
+        applied: true,
+        summary,
+        ..
+    } = &outcome
+    else {
+        panic!("{outcome}")
+    };
+    assert!(summary.contains("confirmed"), "{summary}");
+    klachtenbot::scheduler::tick(&t.bot).await.expect("a round");
+    assert_anonymised(&t, r, "erasure").await;
+    let dir = t.sqlite_dir().expect("sqlite").to_path_buf();
+    assert_eq!(found_in(&dir), Vec::<(String, String)>::new());
+    assert_eq!(report_2026(&t).await, before);
+}

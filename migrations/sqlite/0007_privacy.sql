@@ -31,3 +31,13 @@ CREATE TABLE privacy_sweeps (
     started_at    BIGINT  NOT NULL,
     complaints    BIGINT  NOT NULL DEFAULT 0
 );
+
+-- Erasures confirmed by mail (#vergeten), carried out by the scheduler outside the intake's
+-- transaction (so the WAL checkpoint can follow). The address is blanked once done.
+CREATE TABLE privacy_erasures (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    address       TEXT    NOT NULL,
+    requested_by  TEXT    NOT NULL,
+    requested_at  BIGINT  NOT NULL,
+    done_at       BIGINT  NULL
+);

@@ -63,6 +63,8 @@ pub enum Name {
     Measure,
     /// Everything the register holds about an address, mailed back as a zip (AVG access).
     Access,
+    /// Erase everything about an address, after a confirmation reply (AVG erasure).
+    Erase,
 }
 
 /// What a command takes after its word.
@@ -145,6 +147,7 @@ const fn spec(
             | Name::Help
             | Name::Measure
             | Name::Access
+            | Name::Erase
             | Name::Recommendation
     );
     Spec {
@@ -497,6 +500,18 @@ pub const COMMANDS: &[Spec] = &[
         (
             "stuurt u alles wat het register over dit adres bewaart (zip: klachten, mails, bijlagen, samenvatting)",
             "mails you everything the register holds about this address (zip: complaints, mails, attachments, summary)",
+        ),
+    ),
+    spec(
+        Name::Erase,
+        "vergeten",
+        "erase",
+        Arg::Address,
+        Who::Officer,
+        "AVG",
+        (
+            "wist dit adres uit de afgesloten klachten, na uw bevestiging (antwoord op de bevestigingsmail)",
+            "erases this address from the closed complaints, after you confirm (reply to the confirmation mail)",
         ),
     ),
 ];

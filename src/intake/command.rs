@@ -169,6 +169,9 @@ pub(super) async fn handle(
             )
             .await?,
         );
+        lines.extend(
+            privacy_mail::erase(bot, conn, &parsed, &from.address, &thread_ids(mail), now).await?,
+        );
         reply(bot, conn, mail, from, None, &parsed, true, &lines, now).await?;
         return finish(conn, id, mail, None, true, &lines, None, now).await;
     };
@@ -225,6 +228,10 @@ pub(super) async fn handle(
                     now,
                 )
                 .await?,
+            );
+            lines.extend(
+                privacy_mail::erase(bot, conn, &parsed, &from.address, &thread_ids(mail), now)
+                    .await?,
             );
             let thread = Thread::default();
             let (updated, mailed) = effects::carry_out(
@@ -557,4 +564,13 @@ async fn refuse_forgery(
         reason,
         reference: scope.map(|s| s.1),
     })
+}
+
+/// The Message-IDs this mail answers (In-Reply-To and References), for confirmations.
+fn thread_ids(mail: &InboundMail) -> Vec<crate::domain::MessageId> {
+    mail.in_reply_to
+        .iter()
+        .chain(&mail.references)
+        .cloned()
+        .collect()
 }

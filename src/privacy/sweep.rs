@@ -155,3 +155,34 @@ pub async fn sweep_if_due(bot: &Bot, now: Timestamp) -> anyhow::Result<Option<Sw
         .await?;
     Ok(Some(report))
 }
+
+/// The scheduler's privacy work in one round: erasures confirmed by mail, then the daily
+/// retention sweep. Errors are the caller's to log; the next round retries.
+pub async fn scheduled(bot: &Bot, now: Timestamp) -> anyhow::Result<()> {
+    let pending = sqlx::query(
+        "SELECT id, address, requested_by FROM privacy_erasures WHERE done_at IS NULL ORDER BY id",
+    )
+    .fetch_all(bot.store.pool())
+    .await
+    .context("Failed to read the confirmed erasures")?;
+    for row in pending {
+        let id: i64 = row.try_get(0)?;
+        let address: String = row.try_get(1)?;
+        let by: String = row.try_get(2)?;
+        let person = super::Person {
+            address: crate::domain::EmailAddress::parse(&address).ok(),
+            ..super::Person::default()
+        };
+        if person.address.is_some() {
+            super::person::erase(bot, &person, false, &by).await?;
+        }
+        sqlx::query("UPDATE privacy_erasures SET address = '', done_at = $1 WHERE id = $2")
+            .bind(secs(now))
+            .bind(id)
+            .execute(bot.store.pool())
+            .await?;
+        erase::make_gone(&bot.store).await?;
+    }
+    sweep_if_due(bot, now).await?;
+    Ok(())
+}

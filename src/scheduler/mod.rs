@@ -128,8 +128,8 @@ async fn round(bot: &Bot, scope: send::Scope) -> anyhow::Result<TickReport> {
     send::refresh(bot, now, scope).await?;
     let reminders = send::send_due(bot, now).await;
     let digests = digest::run_due(bot, now).await;
-    // Retention: once a day (claimed per day in the register), a no-op without a term.
-    if let Err(e) = crate::privacy::sweep::sweep_if_due(bot, now).await {
+    // Erasures confirmed by mail; retention once a day (claimed per day in the register).
+    if let Err(e) = crate::privacy::sweep::scheduled(bot, now).await {
         tracing::warn!(error = %format!("{e:#}"), "privacy sweep failed");
     }
     let mut conn = bot.store.pool().acquire().await?;
