@@ -39,8 +39,12 @@ pub async fn anonymise(
         .await?
         .with_context(|| format!("Complaint {id} is not in the register"))?;
     let mut needles = Needles::of(&c.complainant, c.concerned.as_ref());
+    // Rows of no complaint are emptied for the complainant (and an erasure's person) only:
+    // the concerned person is mostly a colleague, whose other mail is not this complaint's.
+    let mut unlinked = Needles::of(&c.complainant, None);
     for n in extra.iter() {
         needles.add(n);
+        unlinked.add(n);
     }
     complaints::update(conn, id, &plan::anonymise(&c, &needles), now).await?;
     sqlx::query("UPDATE complaints SET anonymised_at = $1 WHERE id = $2")
@@ -63,7 +67,7 @@ pub async fn anonymise(
         .execute(&mut *conn)
         .await
         .context("Failed to clear the complaint's flags")?;
-    scrub_unlinked(conn, &needles, people).await?;
+    scrub_unlinked(conn, &unlinked, people).await?;
     let detail = format!("anonymised: {} ({})", rule.kind, rule.why);
     events::append(
         conn,
