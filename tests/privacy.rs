@@ -19,7 +19,7 @@ use sqlx::Row;
 #[tokio::test]
 async fn an_erased_person_leaves_no_byte_in_the_database_or_its_wal_and_the_report_stays() {
     let t = TestBot::sqlite("").await;
-    let r = story(&t).await;
+    let (r, phone) = story(&t).await;
     let dir = t.sqlite_dir().expect("sqlite").to_path_buf();
     assert!(
         found_in(&dir).len() >= 6,
@@ -32,7 +32,7 @@ async fn an_erased_person_leaves_no_byte_in_the_database_or_its_wal_and_the_repo
     let report = privacy::person::erase(&t.bot, &person(), false, "os:test")
         .await
         .expect("erase");
-    assert_eq!(report.erased, vec![r.to_string()]);
+    assert_eq!(report.erased, vec![r.to_string(), phone.to_string()]);
     assert_eq!(found_in(&dir), Vec::<(String, String)>::new());
     assert_eq!(report_2026(&t).await, before);
     assert_anonymised(&t, r, "erasure").await;
@@ -41,7 +41,7 @@ async fn an_erased_person_leaves_no_byte_in_the_database_or_its_wal_and_the_repo
 #[tokio::test]
 async fn a_retention_sweep_anonymises_closed_complaints_only_and_leaves_no_byte() {
     let t = TestBot::sqlite("[privacy]\nanonymise_after = \"1s\"\n").await;
-    let r = story(&t).await;
+    let (r, phone) = story(&t).await;
     let open = t
         .register(&TestMail::new(
             "ander@klant.test",
@@ -55,8 +55,12 @@ async fn a_retention_sweep_anonymises_closed_complaints_only_and_leaves_no_byte(
     let dry = privacy::sweep::sweep(&t.bot, true, "os:test")
         .await
         .expect("dry run");
-    assert_eq!(dry.complaints.len(), 1);
-    assert_eq!(dry.complaints[0].reference, r.to_string());
+    let listed: Vec<&str> = dry
+        .complaints
+        .iter()
+        .map(|c| c.reference.as_str())
+        .collect();
+    assert_eq!(listed, [r.to_string(), phone.to_string()]);
     assert!(!found_in(&dir).is_empty(), "a dry run changes nothing");
     let done = privacy::sweep::sweep_if_due(&t.bot, t.bot.clock.now())
         .await
@@ -85,7 +89,7 @@ async fn on_postgresql_an_erased_person_is_in_no_text_or_bytea_column() {
     let Some(t) = TestBot::postgres("").await else {
         return;
     };
-    let r = story(&t).await;
+    let (r, _phone) = story(&t).await;
     let before = report_2026(&t).await;
     assert!(!pg_found(&t).await.is_empty(), "the story is stored before");
     privacy::person::erase(&t.bot, &person(), false, "os:test")
@@ -260,7 +264,7 @@ async fn an_erasure_leaves_open_complaints_alone_unless_asked_and_then_withdraws
 #[tokio::test]
 async fn the_scheduler_runs_the_retention_sweep_once_a_day() {
     let t = TestBot::sqlite("[privacy]\nanonymise_after = \"1s\"\n").await;
-    let r = story(&t).await;
+    let (r, _phone) = story(&t).await;
     t.clock.advance(SignedDuration::from_secs(2));
     klachtenbot::scheduler::tick(&t.bot).await.expect("a round");
     assert_anonymised(&t, r, "retention").await;

@@ -12,7 +12,7 @@ use privacy_story::*;
 #[tokio::test]
 async fn inzage_by_mail_sends_the_export_to_the_officer_not_to_the_person() {
     let t = TestBot::sqlite("").await;
-    let r = story(&t).await;
+    let (r, _phone) = story(&t).await;
     let command = TestMail::new(OFFICER, &format!("#inzage {MAIL}"), "a1@concreet.test");
     let outcome = t.process(&command.bytes()).await;
     let Outcome::Commanded {
@@ -23,7 +23,7 @@ async fn inzage_by_mail_sends_the_export_to_the_officer_not_to_the_person() {
     else {
         panic!("{outcome}")
     };
-    assert!(summary.contains("1 complaints"), "{summary}");
+    assert!(summary.contains("2 complaints"), "{summary}");
     let exports: Vec<_> = t
         .outbox()
         .await
@@ -61,7 +61,7 @@ async fn inzage_by_mail_sends_the_export_to_the_officer_not_to_the_person() {
 #[tokio::test]
 async fn vergeten_by_mail_erases_only_after_the_officer_replies_to_the_confirmation() {
     let t = TestBot::sqlite("").await;
-    let r = story(&t).await;
+    let (r, _phone) = story(&t).await;
     let before = report_2026(&t).await;
     let ask = TestMail::new(OFFICER, &format!("#vergeten {MAIL}"), "e1@concreet.test");
     let outcome = t.process(&ask.bytes()).await;

@@ -91,8 +91,9 @@ pub fn complaint_mail() -> Vec<u8> {
     mail.into_bytes()
 }
 
-/// The whole story, up to the closed complaint; returns its reference.
-pub async fn story(t: &TestBot) -> Reference {
+/// The whole story, up to the closed complaints; returns the references of the mail
+/// complaint and of the phone complaint.
+pub async fn story(t: &TestBot) -> (Reference, Reference) {
     let r = match t.process(&complaint_mail()).await {
         Outcome::Registered(r) => r,
         other => panic!("expected a new complaint, got {other}"),
@@ -146,6 +147,31 @@ pub async fn story(t: &TestBot) -> Reference {
         c.complainant.phone, None,
         "no phone in a mail complaint's record"
     );
+    (r, phone_complaint(t).await)
+}
+
+/// They also call: a colleague's phone note with their name, number and address, solved at
+/// first contact (a second, closed complaint with the phone number in its record).
+async fn phone_complaint(t: &TestBot) -> Reference {
+    let note = TestMail::new(
+        "kees@concreet.test",
+        "#telefoon Boekenpakket #opgelost",
+        "t1@concreet.test",
+    )
+    .body(&format!(
+        "Naam: {NAME}\nTelefoon: {PHONE}\nE-mail: {MAIL}\nKlant: particulier\n\n\
+         Belde over het pakket naar {ADDRESS}; aan de telefoon opgelost.\n"
+    ));
+    let r = match t.process(&note.bytes()).await {
+        Outcome::Registered(r) => r,
+        Outcome::Commanded {
+            reference: Some(r), ..
+        } => r,
+        other => panic!("expected a phone complaint, got {other}"),
+    };
+    let c = t.complaint(r).await.complaint;
+    assert_eq!(c.complainant.phone.as_deref(), Some(PHONE));
+    assert_eq!(c.status.as_str(), "closed");
     r
 }
 
