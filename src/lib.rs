@@ -36,6 +36,8 @@
 //!   when mail stops flowing, systemd readiness and watchdog.
 //! - [`scheduler`]: deadlines watched, reminders before and after them, daily and weekly digests.
 //! - [`space`]: the free-space floor of a SQLite register (`[database] min_free`).
+//! - [`privacy`]: retention sweep, access export and erasure per person, the privacy audit,
+//!   addresses redacted in logs (AVG/GDPR).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -56,6 +58,7 @@ pub mod net;
 pub mod oauth2;
 pub mod ops;
 pub mod outbound;
+pub mod privacy;
 pub mod procedure;
 pub mod report;
 pub mod sandbox;

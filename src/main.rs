@@ -33,6 +33,7 @@ async fn main() -> ExitCode {
         return ExitCode::from(exit::OK);
     }
     init_tracing(settings.log_format, &settings.log_level);
+    klachtenbot::privacy::redact::set_enabled(settings.redact_addresses);
     let result = match args.command {
         Command::Run => klachtenbot::daemon::run(settings)
             .await

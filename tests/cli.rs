@@ -483,3 +483,49 @@ fn a_person_writing_from_a_noreply_address_is_registered_and_the_officer_told_no
         "the officer was not told: {outbox:?}"
     );
 }
+
+#[test]
+fn privacy_export_writes_a_private_zip_and_erase_asks_first() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let setup = Setup::new();
+    let reference = setup.registered("c.eml", &complaint_mail());
+    let run = setup.run(&["privacy", "sweep", "--dry-run", "--json"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(run.json()["term"], Value::Null, "no term configured: {run}");
+    let run = setup.run(&[
+        "privacy",
+        "export",
+        "--person",
+        "klaas@klant.example",
+        "--out",
+        "x.zip",
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("1 complaint(s)"), "{run}");
+    let zip = setup.dir.path().join("x.zip");
+    let mode = std::fs::metadata(&zip)
+        .expect("the zip")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let run = setup.run_with_stdin(
+        &["privacy", "erase", "--person", "klaas@klant.example"],
+        b"n\n",
+    );
+    assert!(
+        run.stdout.contains(&reference.to_string()) && run.stdout.contains("nothing erased"),
+        "{run}"
+    );
+    let run = setup.run(&[
+        "privacy",
+        "erase",
+        "--person",
+        "klaas@klant.example",
+        "--yes",
+        "--include-open",
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("erased 1; withdrawn first 1"), "{run}");
+    let run = setup.run(&["show", &reference.to_string(), "--json"]);
+    assert!(!run.stdout.contains("klaas@klant.example"), "{run}");
+}

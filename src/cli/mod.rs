@@ -6,6 +6,7 @@ pub mod doctor;
 mod ingest;
 mod inspect;
 mod migrate_db;
+pub mod privacy;
 pub mod report;
 mod unregistered;
 
@@ -133,6 +134,12 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         password_env: Option<String>,
     },
+    /// Privacy (AVG/GDPR): retention sweep, access export and erasure per person.
+    Privacy {
+        /// What to do.
+        #[command(subcommand)]
+        action: privacy::PrivacyAction,
+    },
     /// Local demo: real Dovecot and Postfix in a temporary folder, the bot on SQLite,
     /// sample complaints delivered; runs until Ctrl-C.
     Demo,
@@ -214,6 +221,7 @@ pub async fn dispatch(command: &Command, settings: Settings) -> anyhow::Result<E
         Command::MigrateDb { to, password_env } => {
             migrate_db::run(settings, to, password_env.as_deref()).await?
         }
+        Command::Privacy { action } => privacy::run(settings, action).await?,
         Command::Config {
             action: ConfigAction::Check,
         } => {

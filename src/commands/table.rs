@@ -61,6 +61,10 @@ pub enum Name {
     Report,
     /// A measure management decided on (body).
     Measure,
+    /// Everything the register holds about an address, mailed back as a zip (AVG access).
+    Access,
+    /// Erase everything about an address, after a confirmation reply (AVG erasure).
+    Erase,
 }
 
 /// What a command takes after its word.
@@ -142,6 +146,8 @@ const fn spec(
             | Name::Report
             | Name::Help
             | Name::Measure
+            | Name::Access
+            | Name::Erase
             | Name::Recommendation
     );
     Spec {
@@ -482,6 +488,30 @@ pub const COMMANDS: &[Spec] = &[
         (
             "legt een besloten maatregel vast (tekst in de mail); #maatregel 3 uitgevoerd wijzigt de status (besloten, in uitvoering, uitgevoerd, vervallen)",
             "records a measure management decided on (text in the mail); #measure 3 done changes its status (decided, in progress, done, dropped)",
+        ),
+    ),
+    spec(
+        Name::Access,
+        "inzage",
+        "access",
+        Arg::Address,
+        Who::Officer,
+        "AVG",
+        (
+            "stuurt u alles wat het register over dit adres bewaart (zip: klachten, mails, bijlagen, samenvatting)",
+            "mails you everything the register holds about this address (zip: complaints, mails, attachments, summary)",
+        ),
+    ),
+    spec(
+        Name::Erase,
+        "vergeten",
+        "erase",
+        Arg::Address,
+        Who::Officer,
+        "AVG",
+        (
+            "wist dit adres uit de afgesloten klachten, na uw bevestiging (antwoord op de bevestigingsmail)",
+            "erases this address from the closed complaints, after you confirm (reply to the confirmation mail)",
         ),
     ),
 ];

@@ -8,6 +8,7 @@ mod check;
 mod oauth2;
 mod database;
 mod ops;
+mod privacy;
 mod raw;
 mod servers;
 mod size;
@@ -264,6 +265,10 @@ pub struct Settings {
     pub http: HttpSettings,
     /// Alerts to people when mail stops flowing (`[alerts]`).
     pub alerts: AlertSettings,
+    /// Retention (`[privacy]`).
+    pub privacy: crate::privacy::PrivacySettings,
+    /// Log lines show addresses as `k***@example.test` (`[logging] redact_addresses`).
+    pub redact_addresses: bool,
 }
 
 /// One thing wrong with the configuration.

@@ -23,6 +23,7 @@ pub struct RawConfig {
     pub instance: Option<RawInstance>,
     pub http: Option<RawHttp>,
     pub alerts: Option<RawAlerts>,
+    pub privacy: Option<RawPrivacy>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,6 +142,7 @@ pub struct RawLimits {
 pub struct RawLogging {
     pub format: Option<String>,
     pub level: Option<String>,
+    pub redact_addresses: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -194,4 +196,10 @@ pub struct RawAlerts {
     pub after: Option<String>,
     pub to: Option<Vec<String>>,
     pub failed_per_hour: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrivacy {
+    pub anonymise_after: Option<String>,
 }

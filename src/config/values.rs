@@ -201,6 +201,7 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
     let digest = digest(raw.digest.unwrap_or_default(), check);
     let http = super::ops::http(raw.http.unwrap_or_default(), check);
     let alerts = super::ops::alerts(raw.alerts.unwrap_or_default(), check);
+    let privacy = super::privacy::privacy(raw.privacy.unwrap_or_default(), check);
 
     Some(Settings {
         organisation,
@@ -226,6 +227,8 @@ pub(super) fn validate(raw: RawConfig, check: &mut Check) -> Option<Settings> {
         digest,
         http,
         alerts,
+        privacy,
+        redact_addresses: logging.redact_addresses.unwrap_or(true),
     })
 }
 

@@ -15,6 +15,7 @@ use crate::app::Bot;
 use crate::commands::{self, Command, DeadlineArg, Name, Parsed, Value, Who};
 use crate::domain::{Classification, Complaint, EmailAddress, MessageId, Reference};
 use crate::outbound::queue::{Notice, notify_officers};
+use crate::privacy::mail as privacy_mail;
 use crate::procedure::{self, Event};
 use crate::store::complaints::{self, StoredComplaint};
 use crate::store::measures;
@@ -161,6 +162,20 @@ pub(super) async fn handle(
         // Only table-wide commands (#help, #aanbeveling, #maatregel, #rapport) get here.
         let mut lines = general(conn, &parsed, &body, &from.address, None, now).await?;
         lines.extend(report(bot, conn, mail, from, &parsed, now).await?);
+        lines.extend(
+            privacy_mail::access(
+                bot,
+                conn,
+                &parsed,
+                &from.address,
+                mail.message_id.as_ref(),
+                now,
+            )
+            .await?,
+        );
+        lines.extend(
+            privacy_mail::erase(bot, conn, &parsed, &from.address, &thread_ids(mail), now).await?,
+        );
         reply(bot, conn, mail, from, None, &parsed, true, &lines, now).await?;
         return finish(conn, id, mail, None, true, &lines, None, now).await;
     };
@@ -207,6 +222,21 @@ pub(super) async fn handle(
             }
             lines.extend(general(conn, &parsed, &body, &from.address, Some(found.id), now).await?);
             lines.extend(report(bot, conn, mail, from, &parsed, now).await?);
+            lines.extend(
+                privacy_mail::access(
+                    bot,
+                    conn,
+                    &parsed,
+                    &from.address,
+                    mail.message_id.as_ref(),
+                    now,
+                )
+                .await?,
+            );
+            lines.extend(
+                privacy_mail::erase(bot, conn, &parsed, &from.address, &thread_ids(mail), now)
+                    .await?,
+            );
             let thread = Thread::default();
             let (updated, mailed) = effects::carry_out(
                 bot,
@@ -534,4 +564,13 @@ async fn refuse_forgery(
         reason,
         reference: scope.map(|s| s.1),
     })
+}
+
+/// The Message-IDs this mail answers (In-Reply-To and References), for confirmations.
+fn thread_ids(mail: &InboundMail) -> Vec<crate::domain::MessageId> {
+    mail.in_reply_to
+        .iter()
+        .chain(&mail.references)
+        .cloned()
+        .collect()
 }

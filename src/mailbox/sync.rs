@@ -194,7 +194,7 @@ async fn drain_batch(
             match intake::process(bot, raw, &source).await {
                 Ok(outcome) => {
                     crate::ops::metrics::message(&outcome, started.elapsed());
-                    tracing::info!(uid, %outcome, "message processed");
+                    tracing::info!(uid, outcome = %crate::privacy::redact::text(outcome.to_string()), "message processed");
                     processed.push(uid);
                 }
                 Err(IntakeError::Transient(e)) => {
@@ -240,7 +240,7 @@ async fn quarantine(
     let now = bot.clock.now();
     let mut tx = bot.store.begin().await?;
     for (uid, reason) in failed {
-        tracing::warn!(uid, %reason, "quarantined");
+        tracing::warn!(uid, reason = %crate::privacy::redact::text(reason), "quarantined");
         let detail = format!("IMAP message (uid {uid}) moved to folder {folder}: {reason}");
         flags::raise(&mut tx, None, None, "quarantined", &detail, now).await?;
         notify_officers(bot, &mut tx, None, Notice::Quarantined, &detail, now).await?;

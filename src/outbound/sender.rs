@@ -136,13 +136,13 @@ async fn send_one(
             if let Ok(mut conn) = bot.store.pool().acquire().await {
                 metrics::sent(&mut conn, &row.kind, row.complaint_id, now).await;
             }
-            tracing::info!(id = row.id, kind = %row.kind, to = %row.recipients, "mail sent");
+            tracing::info!(id = row.id, kind = %row.kind, to = %crate::privacy::redact::list(&row.recipients), "mail sent");
         }
         Err(Failure::Temporary(error)) if !expired(row, settings, now) => {
             let next = now
                 .saturating_add(retry_delay(settings, row.attempts + 1))
                 .unwrap_or(now);
-            tracing::warn!(id = row.id, %error, retry_at = %next, "send failed temporarily");
+            tracing::warn!(id = row.id, error = %crate::privacy::redact::text(&error), retry_at = %next, "send failed temporarily");
             bot.health.failed(Part::Smtp, &error, now);
             outbox::mark_retry(&mut conn, row.id, next, &error).await?;
         }
@@ -223,7 +223,7 @@ async fn give_up(
     error: &str,
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    tracing::error!(id = row.id, kind = %row.kind, to = %row.recipients, %error, "send failed permanently");
+    tracing::error!(id = row.id, kind = %row.kind, to = %crate::privacy::redact::list(&row.recipients), error = %crate::privacy::redact::text(error), "send failed permanently");
     metrics::mail_failed();
     bot.health.mail_failed(now);
     let mut tx = bot.store.begin().await?;

@@ -128,6 +128,10 @@ async fn round(bot: &Bot, scope: send::Scope) -> anyhow::Result<TickReport> {
     send::refresh(bot, now, scope).await?;
     let reminders = send::send_due(bot, now).await;
     let digests = digest::run_due(bot, now).await;
+    // Erasures confirmed by mail; retention once a day (claimed per day in the register).
+    if let Err(e) = crate::privacy::sweep::scheduled(bot, now).await {
+        tracing::warn!(error = %format!("{e:#}"), "privacy sweep failed");
+    }
     let mut conn = bot.store.pool().acquire().await?;
     let next_reminder = store::next_reminder_at(&mut conn, now).await?;
     let next_due = [next_reminder, digest::next_at(bot, now)]

@@ -67,6 +67,9 @@ impl Store {
             }
             _ => url.to_string(),
         };
+        if backend == Backend::Sqlite {
+            crate::privacy::files::create_private_sqlite(&url)?;
+        }
         let options = connect_options(&url, password)?;
         probe(&options, backend)
             .await
@@ -80,6 +83,10 @@ impl Store {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
+                        // Deleted and overwritten content is zeroed, not left in free
+                        // pages: an erasure must leave no byte of the person in the file
+                        // (see crate::privacy::erase::make_gone for the WAL).
+                        conn.execute("PRAGMA secure_delete = ON").await?;
                         let busy = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
                         conn.execute(busy.as_str()).await?;
                     }

@@ -221,6 +221,15 @@ impl TestBot {
             .collect()
     }
 
+    /// The folder of the SQLite database file (and, with it, every file the bot wrote);
+    /// `None` on PostgreSQL.
+    pub fn sqlite_dir(&self) -> Option<&Path> {
+        match &self._database {
+            Database::Sqlite(dir) => Some(dir.path()),
+            Database::Postgres(_) => None,
+        }
+    }
+
     async fn conn(&self) -> sqlx::pool::PoolConnection<sqlx::Any> {
         self.bot
             .store
