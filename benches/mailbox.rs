@@ -1,26 +1,39 @@
-//! Mailbox throughput and latency on the real mail sandbox. Prints its figures.
+//! Mailbox throughput and latency on the real mail sandbox, the bot against a minimal
+//! client. Prints its figures.
 //!
 //! `cargo bench --bench mailbox` (as root: Postfix needs it). `KB_BENCH_SIZES=1000,10000`
-//! overrides the backlog sizes, `KB_BENCH_LATENCY=50` the number of single mails.
+//! sets the backlog sizes, `KB_BENCH_ROUNDS=3` how often each size is measured,
+//! `KB_BENCH_LATENCY=50` the number of single mails, `KB_BENCH_BOT=path` another build of
+//! the bot (an older commit's, to measure what a change bought).
 //!
-//! For each backlog size: N generated complaints are written straight into klantenservice's
-//! Maildir (as a filled mailbox looks to Dovecot), the bot starts, and the clock runs until
-//! every complaint is stored and every acknowledgement accepted by Postfix. Then single mails
-//! are delivered over SMTP while the bot idles, and the time from delivery until the
+//! For each backlog size, twice on a fresh sandbox: N generated complaints are written
+//! straight into klantenservice's Maildir (as a filled mailbox looks to Dovecot), then either
+//! the minimal client (`mailbox/minimal.rs`) or the release `klachtenbot run` binary starts,
+//! and the clock runs until every acknowledgement sits in the customers' inboxes. CPU is read
+//! from `/proc`: the bot's process, the minimal client's thread, and the process trees of
+//! Dovecot's and Postfix's masters (reaped workers included). Then single mails are
+//! delivered over SMTP while the bot idles, and the time from delivery until the
 //! acknowledgement sits in the customer's INBOX is measured.
 
-use std::path::Path;
+#[path = "mailbox/bot.rs"]
+mod bot;
+#[path = "mailbox/minimal.rs"]
+mod minimal;
+#[path = "mailbox/procstat.rs"]
+mod procstat;
+
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use klachtenbot::app::Bot;
-use klachtenbot::config::Settings;
 use klachtenbot::sandbox::{MailSandbox, SandboxConfig};
-use sqlx::Row;
-use tokio_util::sync::CancellationToken;
+
+use bot::BotProcess;
 
 const BOT: &str = "klantenservice@concreet.test";
 const CUSTOMERS: [&str; 2] = ["klaas@klant.test", "marie@klant.test"];
+/// How often the benchmark looks at the Maildirs.
+const POLL: Duration = Duration::from_millis(10);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -29,24 +42,67 @@ async fn main() -> anyhow::Result<()> {
         println!("mailbox benchmark: run with `cargo bench --bench mailbox`");
         return Ok(());
     }
-    let sizes: Vec<usize> = std::env::var("KB_BENCH_SIZES")
-        .unwrap_or_else(|_| "1000,10000".into())
+    let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
+    let sizes: Vec<usize> = env("KB_BENCH_SIZES", "1000,10000")
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let singles: usize = std::env::var("KB_BENCH_LATENCY")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(50);
+    let rounds: usize = env("KB_BENCH_ROUNDS", "1").parse().unwrap_or(1);
+    let singles: usize = env("KB_BENCH_LATENCY", "50").parse().unwrap_or(50);
     for n in sizes {
-        backlog(n).await?;
+        for _ in 0..rounds {
+            let minimal = measure(n, Client::Minimal).await?;
+            minimal.print(n, "minimal client");
+            let bot = measure(n, Client::Bot).await?;
+            bot.print(n, "klachtenbot   ");
+            println!(
+                "backlog {n:>6}: ratio klachtenbot / minimal client = {:.2}",
+                minimal.elapsed.as_secs_f64() / bot.elapsed.as_secs_f64()
+            );
+        }
     }
-    latency(singles).await?;
-    println!(
-        "peak RSS of the bench process (bot in-process): {} MiB",
-        peak_rss_kib() / 1024
-    );
+    if singles > 0 {
+        latency(singles).await?;
+    }
     Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Client {
+    Minimal,
+    Bot,
+}
+
+/// One backlog run.
+struct Measured {
+    /// Start until every acknowledgement is in the customers' inboxes.
+    elapsed: Duration,
+    /// Start until every complaint left the inbox (is in Processed).
+    moved: Duration,
+    /// CPU of the client: the bot's process, or the minimal client's thread.
+    client_cpu: Duration,
+    /// CPU of Dovecot's and Postfix's process trees over the run.
+    server_cpu: Duration,
+    /// The bot's peak RSS (`VmHWM`), KiB.
+    peak_rss_kib: Option<u64>,
+}
+
+impl Measured {
+    fn print(&self, n: usize, who: &str) {
+        let per_mail = |d: Duration| d.as_secs_f64() * 1000.0 / n as f64;
+        let rss = self
+            .peak_rss_kib
+            .map(|k| format!("; peak RSS {:.1} MiB", k as f64 / 1024.0))
+            .unwrap_or_default();
+        println!(
+            "backlog {n:>6}: {who} {:>7.2} s ({:>4.0} msg/s; inbox empty after {:.2} s); CPU per mail: client {:.2} ms, Dovecot + Postfix {:.2} ms{rss}",
+            self.elapsed.as_secs_f64(),
+            n as f64 / self.elapsed.as_secs_f64(),
+            self.moved.as_secs_f64(),
+            per_mail(self.client_cpu),
+            per_mail(self.server_cpu),
+        );
+    }
 }
 
 async fn sandbox() -> anyhow::Result<MailSandbox> {
@@ -63,24 +119,6 @@ async fn sandbox() -> anyhow::Result<MailSandbox> {
     .await
 }
 
-fn settings(sandbox: &MailSandbox) -> anyhow::Result<Settings> {
-    let dir = sandbox.dir();
-    let pw = dir.join("pw");
-    std::fs::write(&pw, sandbox.password())?;
-    let toml = format!(
-        "[organisation]\nmail_domain = \"concreet.test\"\n\
-         [mailbox]\naddress = \"{BOT}\"\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"plain\"\nuser = \"{}\"\npassword_file = \"{}\"\nbatch_size = 200\n\
-         [smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"plain\"\nretry_initial = \"1s\"\n\
-         [database]\nurl = \"sqlite://{}\"\n[limits]\nauto_replies_per_sender = \"1000000 per 24h\"\n",
-        sandbox.imap_port(),
-        sandbox.login_for(BOT),
-        pw.display(),
-        sandbox.smtp_port(),
-        dir.join("bench.db").display()
-    );
-    Settings::from_toml(&toml, dir).map_err(|p| anyhow::anyhow!("{p:?}"))
-}
-
 fn complaint(i: usize) -> Vec<u8> {
     let from = CUSTOMERS[i % 2];
     format!(
@@ -91,14 +129,31 @@ fn complaint(i: usize) -> Vec<u8> {
     .into_bytes()
 }
 
+fn maildir(sandbox: &MailSandbox, address: &str) -> PathBuf {
+    sandbox
+        .dir()
+        .join("mail")
+        .join(sandbox.login_for(address))
+        .join("Maildir")
+}
+
+/// Messages in a Maildir folder dir (`new/` and `cur/`), without reading them.
+fn count(folder: &Path) -> usize {
+    ["new", "cur"]
+        .iter()
+        .filter_map(|sub| std::fs::read_dir(folder.join(sub)).ok())
+        .map(Iterator::count)
+        .sum()
+}
+
+fn acknowledgements(sandbox: &MailSandbox) -> usize {
+    CUSTOMERS.iter().map(|c| count(&maildir(sandbox, c))).sum()
+}
+
 /// Writes messages straight into a Maildir's new/ folder, owned by the mail user Dovecot
 /// runs as, which is what a filled mailbox looks like to Dovecot.
 fn fill_maildir(sandbox: &MailSandbox, n: usize) -> anyhow::Result<()> {
-    let maildir = sandbox
-        .dir()
-        .join("mail")
-        .join(sandbox.login_for(BOT))
-        .join("Maildir");
+    let maildir = maildir(sandbox, BOT);
     let owner = std::fs::metadata(sandbox.dir().join("mail"))?;
     for sub in ["new", "cur", "tmp"] {
         std::fs::create_dir_all(maildir.join(sub))?;
@@ -125,79 +180,135 @@ fn chown_tree(path: &Path, like: &std::fs::Metadata) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn counts(bot: &Bot) -> anyhow::Result<(i64, i64)> {
-    let row = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM complaints), (SELECT COUNT(*) FROM outbox WHERE status = 'sent')",
-    )
-    .fetch_one(bot.store.pool())
-    .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
+/// The client of one run while it works.
+enum Running {
+    Minimal(
+        Option<std::thread::JoinHandle<anyhow::Result<(Duration, usize)>>>,
+        Option<Duration>,
+    ),
+    Bot(BotProcess),
 }
 
-async fn backlog(n: usize) -> anyhow::Result<()> {
+impl Running {
+    fn start(client: Client, sandbox: &MailSandbox) -> anyhow::Result<Running> {
+        Ok(match client {
+            Client::Minimal => Running::Minimal(
+                Some(minimal::run(minimal::Target {
+                    imap_port: sandbox.imap_port(),
+                    smtp_port: sandbox.smtp_port(),
+                    login: sandbox.login_for(BOT),
+                    password: sandbox.password().to_string(),
+                    address: BOT.to_string(),
+                })),
+                None,
+            ),
+            Client::Bot => Running::Bot(BotProcess::start(sandbox)?),
+        })
+    }
+
+    /// Fails when the client died; collects the minimal client's CPU once it is done.
+    fn check(&mut self, n: usize) -> anyhow::Result<()> {
+        match self {
+            Running::Bot(bot) => bot.ensure_running(),
+            Running::Minimal(handle, cpu) => {
+                if handle.as_ref().is_some_and(|h| h.is_finished()) {
+                    let h = handle.take().context("no thread")?;
+                    let (used, sent) = h
+                        .join()
+                        .map_err(|_| anyhow::anyhow!("minimal client panicked"))??;
+                    anyhow::ensure!(sent == n, "minimal client sent {sent} of {n}");
+                    *cpu = Some(used);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn measure(n: usize, client: Client) -> anyhow::Result<Measured> {
     let sandbox = sandbox().await?;
     fill_maildir(&sandbox, n)?;
-    let bot = Bot::open(settings(&sandbox)?).await?;
-    let cancel = CancellationToken::new();
+    let processed = maildir(&sandbox, BOT).join(".Processed");
+    let servers: Vec<u32> = [sandbox.dovecot_pid(), sandbox.postfix_pid()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let servers_before = procstat::tree_cpu(&servers);
     let started = Instant::now();
-    let daemon = tokio::spawn(klachtenbot::daemon::run_until_cancelled(
-        bot.clone(),
-        cancel.clone(),
-    ));
+    let mut running = Running::start(client, &sandbox)?;
     let deadline = started + Duration::from_secs(900);
-    let mut stored_at = None;
+    let mut moved = None;
     loop {
-        let (stored, sent) = counts(&bot).await?;
-        if stored_at.is_none() && stored as usize >= n {
-            stored_at = Some(started.elapsed());
+        if moved.is_none() && count(&processed) >= n {
+            moved = Some(started.elapsed());
         }
-        if stored as usize >= n && sent as usize >= n {
+        let acks = acknowledgements(&sandbox);
+        if acks >= n && moved.is_some() {
             break;
         }
+        running.check(n)?;
         anyhow::ensure!(
             Instant::now() < deadline,
-            "backlog of {n} not done: {stored} stored, {sent} sent"
+            "backlog of {n} not done: {acks} acknowledgements"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(POLL).await;
     }
-    let total = started.elapsed();
-    cancel.cancel();
-    daemon.await??;
-    let stored_at = stored_at.context("never stored")?;
-    println!(
-        "backlog {n:>6}: all stored in {:>7.2} s ({:>6.0} msg/s); all acknowledgements accepted by Postfix in {:>7.2} s ({:>6.0} msg/s)",
-        stored_at.as_secs_f64(),
-        n as f64 / stored_at.as_secs_f64(),
-        total.as_secs_f64(),
-        n as f64 / total.as_secs_f64()
-    );
-    sandbox.shutdown().await
+    let elapsed = started.elapsed();
+    let server_cpu = procstat::tree_cpu(&servers).saturating_sub(servers_before);
+    let (client_cpu, peak_rss_kib) = match running {
+        Running::Bot(bot) => {
+            let cpu = procstat::process_cpu(bot.pid());
+            let rss = procstat::peak_rss_kib(bot.pid());
+            bot.stop().await?;
+            (cpu, rss)
+        }
+        mut minimal => {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                minimal.check(n)?;
+                if let Running::Minimal(None, Some(cpu)) = minimal {
+                    break (cpu, None);
+                }
+                anyhow::ensure!(Instant::now() < deadline, "minimal client did not finish");
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    };
+    sandbox.shutdown().await?;
+    Ok(Measured {
+        elapsed,
+        moved: moved.context("never moved")?,
+        client_cpu,
+        server_cpu,
+        peak_rss_kib,
+    })
 }
 
 async fn latency(singles: usize) -> anyhow::Result<()> {
     let sandbox = sandbox().await?;
-    let bot = Bot::open(settings(&sandbox)?).await?;
-    let cancel = CancellationToken::new();
-    let daemon = tokio::spawn(klachtenbot::daemon::run_until_cancelled(
-        bot.clone(),
-        cancel.clone(),
-    ));
+    let mut bot = BotProcess::start(&sandbox)?;
     let mut samples = Vec::with_capacity(singles);
-    for i in 0..singles {
+    // One mail first, unmeasured: the bot starts up and settles into IDLE.
+    for i in 0..=singles {
         let n = 100_000 + i;
         let customer = CUSTOMERS[n % 2];
-        let before = sandbox.messages(customer, "INBOX")?.len();
+        let inbox = maildir(&sandbox, customer);
+        let before = count(&inbox);
         let t0 = Instant::now();
         sandbox.deliver(customer, &[BOT], &complaint(n)).await?;
-        sandbox
-            .wait_for(customer, "INBOX", Duration::from_secs(30), |m| {
-                m.len() > before
-            })
-            .await?;
-        samples.push(t0.elapsed());
+        while count(&inbox) <= before {
+            bot.ensure_running()?;
+            anyhow::ensure!(
+                t0.elapsed() < Duration::from_secs(30),
+                "no acknowledgement within 30 s"
+            );
+            tokio::time::sleep(POLL / 2).await;
+        }
+        if i > 0 {
+            samples.push(t0.elapsed());
+        }
     }
-    cancel.cancel();
-    daemon.await??;
+    bot.stop().await?;
     samples.sort();
     let pick =
         |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1];
@@ -209,15 +320,4 @@ async fn latency(singles: usize) -> anyhow::Result<()> {
         samples.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     );
     sandbox.shutdown().await
-}
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }

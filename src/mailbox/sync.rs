@@ -1,6 +1,8 @@
 //! Draining the inbox: every message from the persisted cursor on goes through the door,
-//! and only after its transaction committed is it moved out of the inbox and the cursor
-//! advanced.
+//! and only after its transaction committed and a durability barrier made the batch's
+//! commits survive a power cut is it moved out of the inbox and the cursor advanced (group
+//! commit: one fsync per batch, see [`crate::store::durable`]). A lone message is a batch
+//! of one: nothing waits for a batch to fill.
 //!
 //! The cursor is (UIDVALIDITY, next UID) per folder (RFC 3501 §2.3.1.1). UIDs are fetched in
 //! bounded sets, never `n:*` (which returns the newest message even when nothing is new,
@@ -199,7 +201,8 @@ async fn drain_batch(
                 }
                 Err(IntakeError::Transient(e)) => {
                     // Move what is done, then give up this round; the rest stays in the inbox.
-                    move_uids(session, caps, &processed, &settings.processed_folder).await?;
+                    move_registered(bot, session, caps, &processed, &settings.processed_folder)
+                        .await?;
                     return Err(e.context(format!("message uid {uid} must be retried")));
                 }
                 Err(IntakeError::Permanent(e)) => {
@@ -208,9 +211,8 @@ async fn drain_batch(
                 }
             }
         }
-        bot.outbox_ready.notify_one();
     }
-    move_uids(session, caps, &processed, &settings.processed_folder).await?;
+    move_registered(bot, session, caps, &processed, &settings.processed_folder).await?;
     done.processed = processed.len();
     for (uid, size) in large {
         failed.push((
@@ -248,6 +250,28 @@ async fn quarantine(
     tx.commit().await?;
     bot.outbox_ready.notify_one();
     Ok(())
+}
+
+/// Moves registered messages out of the inbox, once their registrations are on disk; then
+/// wakes the sender, so no acknowledgement names a registration a power cut could still undo.
+async fn move_registered(
+    bot: &Bot,
+    session: &mut ImapSession,
+    caps: Caps,
+    uids: &[u32],
+    to: &str,
+) -> anyhow::Result<()> {
+    if uids.is_empty() {
+        return Ok(());
+    }
+    let durable = bot.store.make_durable().await?;
+    tracing::debug!(
+        messages = uids.len(),
+        generation = durable.generation,
+        "batch durable"
+    );
+    bot.outbox_ready.notify_one();
+    move_uids(session, caps, uids, to).await
 }
 
 /// Moves messages (MOVE, or COPY + \Deleted + UID EXPUNGE where MOVE is missing). Never

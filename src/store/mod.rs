@@ -7,6 +7,7 @@
 
 pub mod complaints;
 pub mod cursors;
+pub mod durable;
 pub mod events;
 pub mod fault;
 pub mod flags;
@@ -39,6 +40,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The durability barrier (see [`durable`]).
+    durability: std::sync::Arc<durable::Durability>,
 }
 
 // SQLite allows one writer at a time; a concurrent `ingest` from the MTA pipe waits this long
@@ -96,7 +99,12 @@ impl Store {
             .connect_with(options)
             .await
             .with_context(|| format!("Failed to open database {}", redact(&url)))?;
-        let store = Store { pool, backend };
+        let durability = std::sync::Arc::new(durable::Durability::detect(&pool, backend).await?);
+        let store = Store {
+            pool,
+            backend,
+            durability,
+        };
         store.migrate().await?;
         Ok(store)
     }
