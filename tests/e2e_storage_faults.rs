@@ -235,12 +235,11 @@ async fn postgres_stopped_mid_backlog_and_started_again_loses_nothing() -> Resul
     app.stop().await
 }
 
-/// Ignored until the SQLite durability barrier before the IMAP MOVE (issue 14) lands: with
-/// `synchronous = NORMAL` a commit is not yet on the disk when its mail is moved, and the
-/// disk error here throws away the complaints registered in the last seconds (the restarted
-/// bot hands out KL-…-0001 again). Passes with `synchronous = FULL`.
+/// With `synchronous = NORMAL` alone a commit is not yet on the disk when its mail is moved,
+/// and the disk error here threw away the complaints registered in the last seconds (the
+/// restarted bot handed out KL-…-0001 again). The durability barrier before the IMAP MOVE
+/// (`store::durable`) makes a batch durable before it leaves the inbox or is acknowledged.
 #[tokio::test]
-#[ignore = "needs the durability barrier before MOVE (issue 14); passes with synchronous = FULL"]
 async fn a_register_disk_turned_read_only_mid_run_loses_nothing() -> Result<()> {
     let disk = Ext4Image::mount(16);
     let mut app = TestApp::prepare(SpawnOptions {
