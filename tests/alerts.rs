@@ -10,6 +10,7 @@ use common::{Backend, TestBot};
 use jiff::SignedDuration;
 use klachtenbot::app::Bot;
 use klachtenbot::clock::Clock;
+use klachtenbot::instance::Role;
 use klachtenbot::ops::{Part, alerts};
 use sqlx::Row;
 
@@ -39,6 +40,9 @@ async fn alert_mails(bot: &Bot) -> Vec<(String, String, String, String)> {
 async fn one_alert_per_outage_across_a_restart(t: TestBot) {
     let minutes = |m| SignedDuration::from_mins(m);
     let error = "NO [AUTHENTICATIONFAILED] Authentication failed.";
+    // Only the instance that holds the watcher lock watches the mailbox (a standby's IMAP is
+    // not in use and never alerts).
+    t.bot.role.set(Role::Active);
     t.bot.health.failed(Part::Imap, error, t.clock.now());
     alerts::check(&t.bot).await.unwrap();
     t.clock.advance(minutes(9));
@@ -68,6 +72,7 @@ async fn one_alert_per_outage_across_a_restart(t: TestBot) {
     let restarted = Bot::open_with_clock(settings, Arc::new(t.clock.clone()))
         .await
         .unwrap();
+    restarted.role.set(Role::Active);
     restarted.health.failed(Part::Imap, error, t.clock.now());
     t.clock.advance(minutes(30));
     alerts::check(&restarted).await.unwrap();
