@@ -2,8 +2,8 @@
 //! an environment variable or a file (never from the TOML), and this instance's name.
 
 use super::Secret;
-use super::raw::{RawDatabase, RawInstance};
 use super::check::Check;
+use super::raw::{RawDatabase, RawInstance};
 
 /// The validated `[database]` table.
 pub(super) struct Database {

@@ -5,8 +5,8 @@
 //! is wrong) so `klachtenbot config check` can report them all at once.
 
 mod check;
-mod oauth2;
 mod database;
+mod oauth2;
 mod ops;
 mod privacy;
 mod raw;

@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::raw::{RawAlerts, RawHttp};
 use super::check::{Check, parse_duration};
+use super::raw::{RawAlerts, RawHttp};
 use super::{Settings, is_loopback};
 use crate::domain::EmailAddress;
 

@@ -1,7 +1,7 @@
 //! `[privacy]`: the retention term.
 
-use super::raw::RawPrivacy;
 use super::check::Check;
+use super::raw::RawPrivacy;
 use crate::privacy::{PrivacySettings, Term};
 
 pub(super) fn privacy(p: RawPrivacy, check: &mut Check) -> PrivacySettings {

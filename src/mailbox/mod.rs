@@ -52,7 +52,7 @@ pub async fn watch(bot: Bot, cancel: CancellationToken) {
             }
             Err(e) => {
                 let message = format!("{e:#}");
-                let storage = crate::store::fault::of(&e).filter(|f| f.is_temporary());
+                let storage = crate::store::fault::of_register(&e).filter(|f| f.is_temporary());
                 let now = bot.clock.now();
                 if let Some(fault) = &storage {
                     backoff = backoff.min(STORAGE_BACKOFF_MAX);

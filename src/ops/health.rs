@@ -297,7 +297,12 @@ mod tests {
     #[test]
     fn a_standby_instance_is_healthy_without_imap() {
         let h = Health::new(t(0));
-        let r = assess(&h.snapshot(), Role::Standby, t(1000), Duration::from_secs(120));
+        let r = assess(
+            &h.snapshot(),
+            Role::Standby,
+            t(1000),
+            Duration::from_secs(120),
+        );
         assert_eq!(r.status, Status::Ok);
         assert_eq!(r.parts["imap"].state, "standby");
     }

@@ -180,6 +180,14 @@ async fn record_sent(
                 tokio::time::sleep(jitter(delay)).await;
                 delay = (delay * 2).min(Duration::from_secs(10));
             }
+            Ok(()) => {
+                // "Sent" must survive a power cut too, or the mail goes out again after it
+                // (one WAL fsync on SQLite; nothing on PostgreSQL).
+                if let Err(e) = bot.store.make_durable().await {
+                    tracing::warn!(id, error = %format!("{e:#}"), "sent, but could not make that durable");
+                }
+                return Ok(());
+            }
             other => return other,
         }
     }

@@ -311,19 +311,32 @@ pub struct NotCommitted {
 }
 
 /// The first storage failure in an error's chain (a sqlx, migration or I/O error), or
-/// `None` when the error is not about storage at all.
+/// `None` when the error is not about storage at all. For callers whose only I/O is the
+/// register's (the MTA pipe, recording a sent mail).
 pub fn of(err: &anyhow::Error) -> Option<Fault> {
     err.chain().find_map(|cause| {
-        if let Some(e) = cause.downcast_ref::<NotCommitted>() {
-            Some(Fault::new(T, e.to_string()))
-        } else if let Some(e) = cause.downcast_ref::<sqlx::Error>() {
-            Some(sqlx(e))
-        } else if let Some(e) = cause.downcast_ref::<sqlx::migrate::MigrateError>() {
-            Some(migrate(e))
-        } else {
-            cause.downcast_ref::<std::io::Error>().map(|e| io(e.kind()))
-        }
+        register_fault(cause)
+            .or_else(|| cause.downcast_ref::<std::io::Error>().map(|e| io(e.kind())))
     })
+}
+
+/// Like [`of`], but a bare I/O error does not count: the watcher's errors also carry the
+/// IMAP socket's I/O errors, which are the mailbox's, not the register's (the register's
+/// own I/O errors reach it wrapped in `sqlx::Error`).
+pub fn of_register(err: &anyhow::Error) -> Option<Fault> {
+    err.chain().find_map(register_fault)
+}
+
+fn register_fault(cause: &(dyn std::error::Error + 'static)) -> Option<Fault> {
+    if let Some(e) = cause.downcast_ref::<NotCommitted>() {
+        Some(Fault::new(T, e.to_string()))
+    } else if let Some(e) = cause.downcast_ref::<sqlx::Error>() {
+        Some(sqlx(e))
+    } else {
+        cause
+            .downcast_ref::<sqlx::migrate::MigrateError>()
+            .map(migrate)
+    }
 }
 
 #[cfg(test)]
