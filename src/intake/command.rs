@@ -161,21 +161,7 @@ pub(super) async fn handle(
     let Some(found) = existing else {
         // Only table-wide commands (#help, #aanbeveling, #maatregel, #rapport) get here.
         let mut lines = general(conn, &parsed, &body, &from.address, None, now).await?;
-        lines.extend(report(bot, conn, mail, from, &parsed, now).await?);
-        lines.extend(
-            privacy_mail::access(
-                bot,
-                conn,
-                &parsed,
-                &from.address,
-                mail.message_id.as_ref(),
-                now,
-            )
-            .await?,
-        );
-        lines.extend(
-            privacy_mail::erase(bot, conn, &parsed, &from.address, &thread_ids(mail), now).await?,
-        );
+        lines.extend(mailed_back(bot, conn, mail, from, &parsed, now).await?);
         reply(bot, conn, mail, from, None, &parsed, true, &lines, now).await?;
         return finish(conn, id, mail, None, true, &lines, None, now).await;
     };
@@ -221,22 +207,7 @@ pub(super) async fn handle(
                 .await?;
             }
             lines.extend(general(conn, &parsed, &body, &from.address, Some(found.id), now).await?);
-            lines.extend(report(bot, conn, mail, from, &parsed, now).await?);
-            lines.extend(
-                privacy_mail::access(
-                    bot,
-                    conn,
-                    &parsed,
-                    &from.address,
-                    mail.message_id.as_ref(),
-                    now,
-                )
-                .await?,
-            );
-            lines.extend(
-                privacy_mail::erase(bot, conn, &parsed, &from.address, &thread_ids(mail), now)
-                    .await?,
-            );
+            lines.extend(mailed_back(bot, conn, mail, from, &parsed, now).await?);
             let thread = Thread::default();
             let (updated, mailed) = effects::carry_out(
                 bot,
@@ -567,6 +538,24 @@ async fn refuse_forgery(
 }
 
 /// The Message-IDs this mail answers (In-Reply-To and References), for confirmations.
+/// The commands whose answer is mailed back whatever the complaint (`#rapport`, `#inzage`,
+/// `#vergeten`): the same with and without a reference in the subject.
+async fn mailed_back(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    mail: &InboundMail,
+    from: &Mailbox,
+    parsed: &Parsed,
+    now: Timestamp,
+) -> anyhow::Result<Vec<String>> {
+    let mut lines = report(bot, conn, mail, from, parsed, now).await?;
+    let message_id = mail.message_id.as_ref();
+    lines.extend(privacy_mail::access(bot, conn, parsed, &from.address, message_id, now).await?);
+    let thread = thread_ids(mail);
+    lines.extend(privacy_mail::erase(bot, conn, parsed, &from.address, &thread, now).await?);
+    Ok(lines)
+}
+
 fn thread_ids(mail: &InboundMail) -> Vec<crate::domain::MessageId> {
     mail.in_reply_to
         .iter()
