@@ -73,6 +73,9 @@ macro_rules! vocabulary {
     };
 }
 
+// Shared with `kinds`, whose vocabularies are the register's own, not the complaint's.
+pub(super) use vocabulary;
+
 vocabulary! {
     /// Where a complaint is in the procedure.
     Status, "status" {

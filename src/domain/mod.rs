@@ -4,6 +4,7 @@
 mod complaint;
 mod email;
 mod enums;
+mod kinds;
 mod message_id;
 mod reference;
 
@@ -12,5 +13,6 @@ pub use email::{EmailAddress, InvalidEmailAddress};
 pub use enums::{
     Channel, Classification, CustomerType, Origin, Outcome, Status, UnknownName, Verdict,
 };
+pub use kinds::{Automated, EventKind, FlagKind, MessageKind};
 pub use message_id::{InvalidMessageId, MessageId};
 pub use reference::{InvalidReference, Reference};

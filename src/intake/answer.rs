@@ -1,10 +1,10 @@
 //! The answers to command mails: the reply to the sender (what changed, or why nothing did,
 //! with the help), the complaint's state in short, and the report mailed back for `#rapport`.
 
-use jiff::Timestamp;
 use sqlx::AnyConnection;
 
-use super::parse::{InboundMail, Mailbox};
+use super::ctx::Ctx;
+use super::parse::Mailbox;
 use crate::app::Bot;
 use crate::commands::{self, Name, Parsed, Value};
 use crate::domain::{Complaint, EmailAddress, MessageId, Reference};
@@ -35,26 +35,33 @@ pub(super) fn state_text(bot: &Bot, c: &Complaint) -> String {
     )
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The answer to a command mail: what changed (or why nothing did), the complaint's state,
+/// and the help when something went wrong or was asked for.
+pub(super) struct Reply<'a> {
+    pub complaint: Option<&'a StoredComplaint>,
+    pub parsed: &'a Parsed,
+    /// Whether the commands were applied.
+    pub ok: bool,
+    pub lines: &'a [String],
+}
+
+/// Answers a command mail's sender.
 pub(super) async fn reply(
-    bot: &Bot,
+    cx: &Ctx<'_>,
     conn: &mut AnyConnection,
-    mail: &InboundMail,
     from: &Mailbox,
-    complaint: Option<&StoredComplaint>,
-    parsed: &Parsed,
-    ok: bool,
-    lines: &[String],
-    now: Timestamp,
+    r: &Reply<'_>,
 ) -> anyhow::Result<()> {
+    let bot = cx.bot;
     let dutch = bot.settings.organisation.language == crate::config::Language::Nl;
-    let words: Vec<String> = parsed
+    let words: Vec<String> = r
+        .parsed
         .commands
         .iter()
         .map(|c| format!("#{}", c.word))
         .collect();
     let mut ctx = tera::Context::new();
-    ctx.insert("ok", &ok);
+    ctx.insert("ok", &r.ok);
     ctx.insert(
         "commands",
         &if words.is_empty() {
@@ -63,27 +70,25 @@ pub(super) async fn reply(
             words.join(" ")
         },
     );
-    ctx.insert("lines", lines);
-    ctx.insert("state", &complaint.map(|c| state_text(bot, &c.complaint)));
-    ctx.insert("show_help", &(!ok || parsed.has(Name::Help)));
+    ctx.insert("lines", r.lines);
+    ctx.insert("state", &r.complaint.map(|c| state_text(bot, &c.complaint)));
+    ctx.insert("show_help", &(!r.ok || r.parsed.has(Name::Help)));
     ctx.insert("help", &commands::help(dutch));
-    let complaint = complaint.map(|c| (c.id, c.complaint.reference));
-    answer_sender(bot, conn, mail, from, complaint, "command_reply", ctx, now).await
+    let complaint = r.complaint.map(|c| (c.id, c.complaint.reference));
+    answer_sender(cx, conn, from, complaint, "command_reply", ctx).await
 }
 
-/// Answers the sender of `mail` in its thread, with the null envelope sender (staff mail
-/// must never start a loop).
-#[allow(clippy::too_many_arguments)]
+/// Answers the sender of the mail in its thread, with the null envelope sender (staff mail
+/// must never start a loop). `kind` is the template.
 pub(super) async fn answer_sender(
-    bot: &Bot,
+    cx: &Ctx<'_>,
     conn: &mut AnyConnection,
-    mail: &InboundMail,
     from: &Mailbox,
     complaint: Option<(i64, Reference)>,
     kind: &str,
     context: tera::Context,
-    now: Timestamp,
 ) -> anyhow::Result<()> {
+    let mail = cx.mail;
     let references: Vec<MessageId> = mail
         .references
         .iter()
@@ -100,20 +105,19 @@ pub(super) async fn answer_sender(
         auto_reply: false,
         null_sender: true,
     };
-    queue::enqueue(bot, conn, out, now).await?;
+    queue::enqueue(cx.bot, conn, out, cx.now).await?;
     Ok(())
 }
 
 /// `#rapport [jaar]`: the report of that year (default: this one) mailed back with the HTML
 /// and the CSV attached, without complainants' names.
 pub(super) async fn report(
-    bot: &Bot,
+    cx: &Ctx<'_>,
     conn: &mut AnyConnection,
-    mail: &InboundMail,
     from: &Mailbox,
     parsed: &Parsed,
-    now: Timestamp,
 ) -> anyhow::Result<Vec<String>> {
+    let (bot, now) = (cx.bot, cx.now);
     let Some(year) = parsed
         .commands
         .iter()
@@ -149,7 +153,7 @@ pub(super) async fn report(
         kind: "report",
         context: ctx,
         to: vec![from.address.clone()],
-        in_reply_to: mail.message_id.as_ref(),
+        in_reply_to: cx.mail.message_id.as_ref(),
         references: Vec::new(),
         auto_reply: false,
         null_sender: true,

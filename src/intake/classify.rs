@@ -6,51 +6,10 @@
 //! "automated" costs a complainant their acknowledgement, a wrong "human" costs a mail loop
 //! with an out-of-office, so each rule below is a signal that mailers really set.
 
-use std::fmt;
-
 use super::bounce;
 use super::parse::InboundMail;
+pub use crate::domain::Automated;
 use crate::domain::EmailAddress;
-
-/// Why a mail counts as machine-written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Automated {
-    /// A delivery status notification (bounce).
-    Bounce,
-    /// A delivery report that is not a failure (delayed, delivered, relayed).
-    DeliveryNotice,
-    /// A read receipt or other disposition notification.
-    ReadReceipt,
-    /// An out-of-office or other automatic reply.
-    AutoReply,
-    /// Other machine-generated mail (RFC 3834 `auto-generated`, notifications, reports).
-    Generated,
-    /// Mail distributed by a mailing list.
-    MailingList,
-    /// Bulk mail (newsletters, `Precedence: bulk`).
-    Bulk,
-}
-
-impl Automated {
-    /// The stable name, for the database and logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Automated::Bounce => "bounce",
-            Automated::DeliveryNotice => "delivery_notice",
-            Automated::ReadReceipt => "read_receipt",
-            Automated::AutoReply => "auto_reply",
-            Automated::Generated => "auto_generated",
-            Automated::MailingList => "mailing_list",
-            Automated::Bulk => "bulk",
-        }
-    }
-}
-
-impl fmt::Display for Automated {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 // Subject prefixes that clients without Auto-Submitted (older Exchange, Outlook rules, some
 // webmails) put on automatic replies, in the languages our complainants use.

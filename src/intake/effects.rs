@@ -4,11 +4,12 @@
 use jiff::Timestamp;
 use sqlx::AnyConnection;
 
+use super::write::{self, Entry};
 use crate::app::Bot;
-use crate::domain::{Complaint, EmailAddress, MessageId, Outcome};
+use crate::domain::{Complaint, EmailAddress, EventKind, MessageId, Outcome};
 use crate::outbound::queue::{self, BOT, Notice, Outgoing, notify_officers};
 use crate::procedure::{self, Effect, Event};
-use crate::store::{events, outbox};
+use crate::store::outbox;
 
 /// The mail that caused the effects, for threading the answer to the complainant.
 #[derive(Debug, Clone, Copy, Default)]
@@ -58,141 +59,182 @@ fn outcome_text(o: Outcome) -> &'static str {
     }
 }
 
-/// Carries out `effects` for complaint `cid`; returns the complaint (changed when an
-/// acknowledgement was queued) and one line per mail for the sender's reply.
-#[allow(clippy::too_many_arguments)]
+/// Whose effects are carried out, for whom, and when.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Target<'a> {
+    /// The complaint's row id.
+    pub cid: i64,
+    /// Who caused them (shown in the structural-problem notice).
+    pub actor: &'a str,
+    /// The mail to thread the complainant's answer under.
+    pub thread: Thread<'a>,
+    pub now: Timestamp,
+}
+
+/// Carries out `effects` for the target complaint `c`; returns the complaint (changed when
+/// an acknowledgement was queued) and one line per mail for the sender's reply.
 pub(super) async fn carry_out(
     bot: &Bot,
     conn: &mut AnyConnection,
-    cid: i64,
+    target: Target<'_>,
     mut c: Complaint,
     effects: &[Effect],
-    actor: &str,
-    thread: Thread<'_>,
-    now: Timestamp,
 ) -> anyhow::Result<(Complaint, Vec<String>)> {
-    let people = &bot.settings.people;
     let mut lines = Vec::new();
     for effect in effects {
-        let mut ctx = context(bot, &c);
-        let (kind, to, null_sender): (&str, Vec<EmailAddress>, bool) = match effect {
-            Effect::SendAcknowledgement => {
-                let (acknowledged, line) = acknowledge(bot, conn, cid, c, thread, now).await?;
+        match letter(bot, &c, effect, target.actor) {
+            Letter::Acknowledgement => {
+                let (acknowledged, line) = acknowledge(bot, conn, target, c).await?;
                 c = acknowledged;
                 lines.extend(line);
-                continue;
             }
-            Effect::AcknowledgeByOtherMeans => {
-                let text = format!(
-                    "{} ({}) has no e-mail address: send the acknowledgement by post or phone before {}.",
-                    c.reference,
-                    c.complainant
-                        .name
-                        .as_deref()
-                        .or(c.complainant.phone.as_deref())
-                        .unwrap_or("-"),
-                    bot.renderer.date(c.deadlines.acknowledge_by)
-                );
-                notify_officers(
-                    bot,
-                    conn,
-                    Some((cid, c.reference)),
-                    Notice::AcknowledgeByPost,
-                    &text,
-                    now,
-                )
-                .await?;
+            Letter::ByOtherMeans => {
+                by_other_means(bot, conn, target, &c).await?;
                 lines.push("the officer is reminded to acknowledge by post or phone".into());
-                continue;
             }
-            Effect::SendExplanation { text } => {
-                ctx.insert("text", text);
-                (
-                    "explanation",
-                    c.complainant.email.iter().cloned().collect(),
-                    false,
-                )
-            }
-            Effect::NotifyAssignee => ("assignment", c.assignee.iter().cloned().collect(), true),
-            Effect::MailAdviceToAssignee => {
-                ctx.insert("text", &c.advice);
-                ("advice", c.assignee.iter().cloned().collect(), true)
-            }
-            Effect::MailSolutionToComplainant => {
-                ctx.insert("text", &c.solution);
-                (
-                    "solution",
-                    c.complainant.email.iter().cloned().collect(),
-                    false,
-                )
-            }
-            Effect::NotifyManagementOfStructuralProblem => {
-                ctx.insert("by", actor);
-                let to = people
-                    .management
-                    .iter()
-                    .chain(&people.officers)
-                    .cloned()
-                    .collect();
-                ("structural_notice", to, true)
-            }
-            Effect::InformConcerned => (
-                "concerned_notice",
-                c.concerned.iter().cloned().collect(),
-                true,
-            ),
-            Effect::NotifyRejection => {
-                let to = c.assignee.iter().chain(&people.officers).cloned().collect();
-                ("rejection_notice", to, true)
-            }
-            Effect::SendClosingCopies => {
-                let to = c
-                    .complainant
-                    .email
-                    .iter()
-                    .chain(&c.assignee)
-                    .chain(&people.officers)
-                    .chain(&c.concerned)
-                    .cloned()
-                    .collect();
-                ("closing_copy", to, false)
-            }
-        };
-        let to = dedup(to);
-        if to.is_empty() {
-            let line = format!("no {kind} mail: nobody to send it to");
-            timeline(conn, cid, now, &line).await?;
-            lines.push(line);
-            continue;
+            Letter::Mail(mail) => lines.push(send(bot, conn, target, &c, mail).await?),
         }
-        let recipients = to
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let to_complainant = c.complainant.email.as_ref().is_some_and(|e| to.contains(e));
-        let mail = Outgoing {
-            complaint: Some((cid, c.reference)),
-            kind,
-            context: ctx,
-            to,
-            in_reply_to: if to_complainant {
-                thread.in_reply_to
-            } else {
-                None
-            },
-            references: if to_complainant {
-                thread.references.to_vec()
-            } else {
-                Vec::new()
-            },
-            auto_reply: false,
-            null_sender,
-        };
-        queue::enqueue(bot, conn, mail, now).await?;
-        lines.push(format!("{kind} mailed to {recipients}"));
     }
     Ok((c, lines))
+}
+
+/// What an effect asks to be sent.
+enum Letter {
+    /// The acknowledgement to the complainant (rate-limited, changes the complaint).
+    Acknowledgement,
+    /// A reminder to the officers to acknowledge by post or phone.
+    ByOtherMeans,
+    /// A mail from a template.
+    Mail(Planned),
+}
+
+/// A template mail an effect asks for.
+struct Planned {
+    kind: &'static str,
+    to: Vec<EmailAddress>,
+    /// Sent with the null envelope sender (internal notices, which must never loop).
+    null_sender: bool,
+    context: tera::Context,
+}
+
+/// Which mail an effect makes, to whom. Pure.
+fn letter(bot: &Bot, c: &Complaint, effect: &Effect, actor: &str) -> Letter {
+    let people = &bot.settings.people;
+    let mut context = context(bot, c);
+    let complainant = || c.complainant.email.iter().cloned().collect::<Vec<_>>();
+    let assignee = || c.assignee.iter().cloned().collect::<Vec<_>>();
+    let (kind, to, null_sender) = match effect {
+        Effect::SendAcknowledgement => return Letter::Acknowledgement,
+        Effect::AcknowledgeByOtherMeans => return Letter::ByOtherMeans,
+        Effect::SendExplanation { text } => {
+            context.insert("text", text);
+            ("explanation", complainant(), false)
+        }
+        Effect::NotifyAssignee => ("assignment", assignee(), true),
+        Effect::MailAdviceToAssignee => {
+            context.insert("text", &c.advice);
+            ("advice", assignee(), true)
+        }
+        Effect::MailSolutionToComplainant => {
+            context.insert("text", &c.solution);
+            ("solution", complainant(), false)
+        }
+        Effect::NotifyManagementOfStructuralProblem => {
+            context.insert("by", actor);
+            let to = people.management.iter().chain(&people.officers);
+            ("structural_notice", to.cloned().collect(), true)
+        }
+        Effect::InformConcerned => ("concerned_notice", c.concerned.iter().cloned().collect(), true),
+        Effect::NotifyRejection => {
+            let to = c.assignee.iter().chain(&people.officers);
+            ("rejection_notice", to.cloned().collect(), true)
+        }
+        Effect::SendClosingCopies => {
+            let to = c
+                .complainant
+                .email
+                .iter()
+                .chain(&c.assignee)
+                .chain(&people.officers)
+                .chain(&c.concerned);
+            ("closing_copy", to.cloned().collect(), false)
+        }
+    };
+    Letter::Mail(Planned {
+        kind,
+        to: dedup(to),
+        null_sender,
+        context,
+    })
+}
+
+/// Queues a planned mail (threaded under the complainant's mail when it goes to them), or
+/// notes on the timeline that nobody could be sent it. Returns the line for the reply.
+async fn send(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    target: Target<'_>,
+    c: &Complaint,
+    mail: Planned,
+) -> anyhow::Result<String> {
+    let Target {
+        cid, thread, now, ..
+    } = target;
+    if mail.to.is_empty() {
+        let line = format!("no {} mail: nobody to send it to", mail.kind);
+        timeline(conn, cid, now, &line).await?;
+        return Ok(line);
+    }
+    let recipients = mail
+        .to
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let to_complainant = c
+        .complainant
+        .email
+        .as_ref()
+        .is_some_and(|e| mail.to.contains(e));
+    let line = format!("{} mailed to {recipients}", mail.kind);
+    let out = Outgoing {
+        complaint: Some((cid, c.reference)),
+        kind: mail.kind,
+        context: mail.context,
+        to: mail.to,
+        in_reply_to: thread.in_reply_to.filter(|_| to_complainant),
+        references: if to_complainant {
+            thread.references.to_vec()
+        } else {
+            Vec::new()
+        },
+        auto_reply: false,
+        null_sender: mail.null_sender,
+    };
+    queue::enqueue(bot, conn, out, now).await?;
+    Ok(line)
+}
+
+/// Tells the officers that a complainant without an e-mail address must be acknowledged
+/// by post or phone.
+async fn by_other_means(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    target: Target<'_>,
+    c: &Complaint,
+) -> anyhow::Result<()> {
+    let text = format!(
+        "{} ({}) has no e-mail address: send the acknowledgement by post or phone before {}.",
+        c.reference,
+        c.complainant
+            .name
+            .as_deref()
+            .or(c.complainant.phone.as_deref())
+            .unwrap_or("-"),
+        bot.renderer.date(c.deadlines.acknowledge_by)
+    );
+    let scope = Some((target.cid, c.reference));
+    notify_officers(bot, conn, scope, Notice::AcknowledgeByPost, &text, target.now).await
 }
 
 fn dedup(list: Vec<EmailAddress>) -> Vec<EmailAddress> {
@@ -211,27 +253,26 @@ async fn timeline(
     now: Timestamp,
     detail: &str,
 ) -> anyhow::Result<()> {
-    let e = events::NewEvent {
-        complaint_id: cid,
-        at: now,
+    let e = Entry {
+        complaint: cid,
         actor: BOT,
-        kind: "note",
+        kind: EventKind::Note,
         detail,
-        message_pk: None,
-        outbox_id: None,
+        message: None,
     };
-    events::append(conn, &e).await
+    write::event(conn, now, &e).await
 }
 
 /// Queues the acknowledgement unless the per-sender limit is reached.
 async fn acknowledge(
     bot: &Bot,
     conn: &mut AnyConnection,
-    cid: i64,
+    target: Target<'_>,
     complaint: Complaint,
-    thread: Thread<'_>,
-    now: Timestamp,
 ) -> anyhow::Result<(Complaint, Option<String>)> {
+    let Target {
+        cid, thread, now, ..
+    } = target;
     let Some(to) = complaint.complainant.email.clone() else {
         return Ok((complaint, None));
     };
@@ -244,16 +285,14 @@ async fn acknowledge(
         let detail = format!(
             "no acknowledgement: {to} already got {sent} automatic replies within the limit"
         );
-        let e = events::NewEvent {
-            complaint_id: cid,
-            at: now,
+        let e = Entry {
+            complaint: cid,
             actor: BOT,
-            kind: "suppressed",
+            kind: EventKind::Suppressed,
             detail: &detail,
-            message_pk: None,
-            outbox_id: None,
+            message: None,
         };
-        events::append(conn, &e).await?;
+        write::event(conn, now, &e).await?;
         return Ok((complaint, Some(detail)));
     }
     let references: Vec<MessageId> = thread

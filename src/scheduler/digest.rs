@@ -16,7 +16,7 @@ use super::plan::{DeadlineKind, Policy, before, pending_deadlines};
 use super::store::{self, Tracked};
 use crate::app::Bot;
 use crate::calendar::{DeadlineSpan, WorkingCalendar};
-use crate::domain::{Complaint, EmailAddress, Status};
+use crate::domain::{Complaint, EmailAddress, FlagKind, Status};
 use crate::outbound::queue::{self, Outgoing};
 use crate::store::complaints::{self, ListFilter};
 use crate::store::flags;
@@ -269,7 +269,7 @@ async fn gather(
     let (refused, flagged): (Vec<_>, Vec<_>) = flags::open(conn, None)
         .await?
         .into_iter()
-        .partition(|f| matches!(f.reason.as_str(), "command_refused" | "refused_command"));
+        .partition(|f| FlagKind::parse(&f.reason) == Ok(FlagKind::CommandRefused));
     let flag_row = |f: flags::Flag| FlagRow {
         when: local_time(bot, f.created_at),
         reference: f.reference,

@@ -6,11 +6,8 @@ use anyhow::Context;
 use jiff::Timestamp;
 use sqlx::{AnyConnection, Row};
 
+use crate::domain::MessageKind;
 use crate::store::{from_secs, secs};
-
-/// The message kinds that registered a complaint or added to one (or are staff commands);
-/// every other kind is "not registered".
-pub const REGISTERED_KINDS: &[&str] = &["new_complaint", "follow_up", "command", "forward"];
 
 /// One mail that was not registered.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -49,7 +46,8 @@ pub async fn since(
     let mut out = Vec::new();
     for row in rows {
         let kind: String = row.try_get(4)?;
-        if REGISTERED_KINDS.contains(&kind.as_str()) {
+        // Kinds this version does not know (an older one's) count as not registered.
+        if MessageKind::parse(&kind).is_ok_and(MessageKind::registered) {
             continue;
         }
         let outcome: Option<String> = row.try_get(5)?;
