@@ -13,13 +13,15 @@
 //! - [`calendar`]: Dutch working days and public holidays, deadlines, DST-correct.
 //! - [`config`]: the TOML file validated into `Settings` (secrets never logged).
 //! - [`auth`]: is a command's sender who it says (Authentication-Results, signed reply tokens).
-//! - [`commands`]: the mail commands' table (Dutch words, English aliases) and subject parser.
+//! - [`commands`]: the mail commands' table (Dutch words, English aliases), subject parser, and
+//!   their meaning (who may, which procedure event).
 //!
 //! The shell:
 //!
 //! - [`app`]: `Bot`, the shared context (settings, store, templates, calendar, clock).
 //! - [`intake`]: the single door for every received message (`intake::process`): parse,
-//!   classify, strip quotes, commands, staff notes and forwards.
+//!   classify, strip quotes; a pure `route` decides what the message is, one handler per
+//!   route carries it out.
 //! - [`store`]: the register on SQLite or PostgreSQL (sqlx), one file per table family.
 //! - [`outbound`]: mail templates (tera), composing (lettre), the outbox and its SMTP sender.
 //! - [`mailbox`]: the IMAP watcher (IDLE, cursor, bounded batches, MOVE after commit).
