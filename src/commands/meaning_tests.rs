@@ -66,7 +66,13 @@ fn with_when<T>(f: impl FnOnce(When<'_>) -> T) -> T {
 fn the_officer_may_give_every_command_and_a_customer_none() {
     let officer = Role::of(&people(), &addr("officer@concreet.nl"), None);
     let customer = Role::of(&people(), &addr("klaas@klant.nl"), None);
-    for who in [Who::Officer, Who::Assignee, Who::Staff, Who::Management, Who::Anyone] {
+    for who in [
+        Who::Officer,
+        Who::Assignee,
+        Who::Staff,
+        Who::Management,
+        Who::Anyone,
+    ] {
         assert!(officer.allows(who));
         assert!(!customer.allows(who));
     }
@@ -167,14 +173,23 @@ fn a_plan_is_all_or_nothing() {
     assert!(!planned.effects.is_empty());
     let bad = parse_subject("#toewijzen jan@concreet.nl #oorzaak");
     let refused = with_when(|when| plan(&c, &bad.commands, "", when)).unwrap_err();
-    assert_eq!(refused, ["#oorzaak: write the text in the body of the mail"]);
+    assert_eq!(
+        refused,
+        ["#oorzaak: write the text in the body of the mail"]
+    );
     assert_eq!(c.status, Status::New);
 }
 
 #[test]
 fn the_timeline_shows_the_dutch_word_and_the_body() {
     let parsed = parse_subject("#cause");
-    assert_eq!(detail(&parsed.commands[0], " De printer \n"), "#oorzaak: De printer");
+    assert_eq!(
+        detail(&parsed.commands[0], " De printer \n"),
+        "#oorzaak: De printer"
+    );
     let parsed = parse_subject("#assign jan@concreet.nl");
-    assert_eq!(detail(&parsed.commands[0], "x"), "#toewijzen jan@concreet.nl");
+    assert_eq!(
+        detail(&parsed.commands[0], "x"),
+        "#toewijzen jan@concreet.nl"
+    );
 }

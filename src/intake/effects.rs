@@ -144,7 +144,11 @@ fn letter(bot: &Bot, c: &Complaint, effect: &Effect, actor: &str) -> Letter {
             let to = people.management.iter().chain(&people.officers);
             ("structural_notice", to.cloned().collect(), true)
         }
-        Effect::InformConcerned => ("concerned_notice", c.concerned.iter().cloned().collect(), true),
+        Effect::InformConcerned => (
+            "concerned_notice",
+            c.concerned.iter().cloned().collect(),
+            true,
+        ),
         Effect::NotifyRejection => {
             let to = c.assignee.iter().chain(&people.officers);
             ("rejection_notice", to.cloned().collect(), true)
@@ -234,7 +238,15 @@ async fn by_other_means(
         bot.renderer.date(c.deadlines.acknowledge_by)
     );
     let scope = Some((target.cid, c.reference));
-    notify_officers(bot, conn, scope, Notice::AcknowledgeByPost, &text, target.now).await
+    notify_officers(
+        bot,
+        conn,
+        scope,
+        Notice::AcknowledgeByPost,
+        &text,
+        target.now,
+    )
+    .await
 }
 
 fn dedup(list: Vec<EmailAddress>) -> Vec<EmailAddress> {

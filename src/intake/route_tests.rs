@@ -146,20 +146,30 @@ fn every_corpus_mail_goes_where_its_golden_expectation_says() {
     let mut wrong = Vec::new();
     for path in &files {
         let expected = std::fs::read_to_string(path.with_extension("expected.txt")).unwrap();
-        let outcome = expected.lines().next().unwrap().trim_start_matches("outcome: ");
+        let outcome = expected
+            .lines()
+            .next()
+            .unwrap()
+            .trim_start_matches("outcome: ");
         if outcome == "duplicate" {
             continue; // depends on what came before in the golden run
         }
         let m = parse(&std::fs::read(path).unwrap()).unwrap();
         let got = match World::new().route(&m) {
-            Route::Automated { kind, complaint: None } => format!("suppressed: {kind}"),
+            Route::Automated {
+                kind,
+                complaint: None,
+            } => format!("suppressed: {kind}"),
             Route::NewComplaint { .. } => "registered".into(),
             Route::NoSender { complaint: None } => "flagged: no usable sender address".into(),
             other => format!("route {}", other.name()),
         };
         *per_route.entry(got.clone()).or_default() += 1;
         if got != outcome {
-            wrong.push(format!("{}: expected {outcome}, routed {got}", path.display()));
+            wrong.push(format!(
+                "{}: expected {outcome}, routed {got}",
+                path.display()
+            ));
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
@@ -168,6 +178,9 @@ fn every_corpus_mail_goes_where_its_golden_expectation_says() {
     assert!(per_route["suppressed: bounce"] >= 25, "{per_route:?}");
 }
 
+/// mail-parser reads every real file of our collections as some mail (even the TNEF
+/// binaries in `testdata/tnef`): only bytes with no message at all, such as an empty delivery,
+/// are unreadable.
 #[test]
 fn bytes_that_hold_no_mail_are_unreadable() {
     let cx_world = World::new();
@@ -184,7 +197,10 @@ fn bytes_that_hold_no_mail_are_unreadable() {
 
 #[test]
 fn mail_from_our_own_address_is_a_loop_even_when_it_names_a_complaint() {
-    for name in ["replies/talon-gmail.eml", "bounces/sisimai-lhost-postfix-01.eml"] {
+    for name in [
+        "replies/talon-gmail.eml",
+        "bounces/sisimai-lhost-postfix-01.eml",
+    ] {
         let m = mail(name);
         let mut world = World::new().named(complaint("klaas@klant.nl"));
         world.own = addr(&from_of(&m));
@@ -317,10 +333,7 @@ fn a_customers_mail_is_a_new_complaint_of_its_sender() {
 fn a_customers_hash_word_is_no_command() {
     let mut m = mail("replies/talon-gmail.eml");
     m.subject = "Re: Test #urgent #status".into();
-    assert!(matches!(
-        World::new().route(&m),
-        Route::NewComplaint { .. }
-    ));
+    assert!(matches!(World::new().route(&m), Route::NewComplaint { .. }));
 }
 
 #[test]
@@ -329,7 +342,10 @@ fn a_staff_forward_is_the_original_senders_complaint() {
     for (name, domain) in [
         ("forwards/chatmail-gmx-forward-de.eml", "example.org"),
         ("forwards/chatmail-k9-eml-attached.eml", "nauta.cu"),
-        ("forwards/sisimai-applemail-rfc822-attached.eml", "example.com"),
+        (
+            "forwards/sisimai-applemail-rfc822-attached.eml",
+            "example.com",
+        ),
     ] {
         let m = mail(name);
         match World::new().staff(domain).route(&m) {
@@ -405,7 +421,10 @@ fn an_officers_mistyped_command_is_answered_as_a_command() {
 fn a_staff_members_phone_note_and_letter_are_notes() {
     for (subject, channel) in [
         ("#telefoon Examen niet ontvangen", Channel::Phone),
-        ("#brief Klacht over de uitslag #structureel", Channel::Letter),
+        (
+            "#brief Klacht over de uitslag #structureel",
+            Channel::Letter,
+        ),
     ] {
         let mut m = mail("replies/talon-outlook.eml");
         m.subject = subject.into();

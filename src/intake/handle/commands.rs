@@ -36,13 +36,22 @@ pub(super) async fn commands(
     complaint: Option<StoredComplaint>,
 ) -> anyhow::Result<Outcome> {
     let people = &cx.bot.settings.people;
-    let role = Role::of(people, &sender.address, complaint.as_ref().map(|c| &c.complaint));
+    let role = Role::of(
+        people,
+        &sender.address,
+        complaint.as_ref().map(|c| &c.complaint),
+    );
     let reference = complaint
         .as_ref()
         .map(|c| c.complaint.reference)
         .or_else(|| Reference::find(&cx.mail.subject));
-    let problems =
-        meaning::refusals(parsed, role, &sender.address, complaint.is_some(), reference);
+    let problems = meaning::refusals(
+        parsed,
+        role,
+        &sender.address,
+        complaint.is_some(),
+        reference,
+    );
     let body = strip::new_text(&cx.mail.text).text;
     let asked = Asked {
         sender,
@@ -189,7 +198,9 @@ async fn general(
             }
             (Name::Measure, Ok(MeasureArg::New(status))) if written => {
                 let id = measures::add_measure(conn, cid, body, status, who, now).await?;
-                format!("measure {id} recorded ({status}); change it with #maatregel {id} uitgevoerd")
+                format!(
+                    "measure {id} recorded ({status}); change it with #maatregel {id} uitgevoerd"
+                )
             }
             (Name::Measure, _) => format!("#{}: write the measure in the body of the mail", c.word),
             _ => continue,

@@ -66,7 +66,15 @@ async fn on_closed(
     write::flag(conn, cx, Some(found.id), FlagKind::NeedsOfficer, &reason).await?;
     let notice = format!("{reason}.\n\nTheir words:\n\n{text}");
     let scope = Some((found.id, reference));
-    notify_officers(cx.bot, conn, scope, Notice::ClosedComplaint, &notice, cx.now).await
+    notify_officers(
+        cx.bot,
+        conn,
+        scope,
+        Notice::ClosedComplaint,
+        &notice,
+        cx.now,
+    )
+    .await
 }
 
 /// Step 8: the complainant's answer to a proposed solution goes to the officer and the

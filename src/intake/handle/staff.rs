@@ -279,7 +279,12 @@ impl Original {
 
     /// The complaint of the original's sender (`email`, which `#klant` may override),
     /// received by the staff member who forwarded it.
-    fn complaint(&self, cx: &Ctx<'_>, sender: &Mailbox, email: Option<EmailAddress>) -> NewComplaint {
+    fn complaint(
+        &self,
+        cx: &Ctx<'_>,
+        sender: &Mailbox,
+        email: Option<EmailAddress>,
+    ) -> NewComplaint {
         let subject = self.subject.clone().unwrap_or_else(|| {
             strip::strip_subject_prefixes(&cx.mail.subject)
                 .trim()
