@@ -236,3 +236,7 @@ mod tests {
         assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
     }
 }
+
+#[cfg(test)]
+#[path = "rename_tests.rs"]
+mod rename_tests;
