@@ -18,9 +18,11 @@ use sha2::{Digest, Sha256};
 use super::interpret::interpret;
 use super::outcome::Outcome;
 use super::parse::{self, InboundMail};
+use super::write;
 use crate::app::Bot;
+use crate::domain::{FlagKind, MessageKind};
 use crate::outbound::queue::{Notice, notify_officers};
-use crate::store::{self, flags, messages};
+use crate::store::{self, messages};
 
 /// Where a message came from, kept with it for the officer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +139,7 @@ pub async fn process(bot: &Bot, raw: &[u8], source: &Source) -> Result<Outcome, 
             "too large ({} bytes, limit {limit}); stored unread",
             raw.len()
         );
-        flag_message(bot, id, "too_large", &reason, now).await
+        flag_message(bot, id, Unhandled::TooLarge, &reason, now).await
     } else {
         interpret_in_transaction(bot, id, mail.as_ref(), now).await
     };
@@ -147,7 +149,7 @@ pub async fn process(bot: &Bot, raw: &[u8], source: &Source) -> Result<Outcome, 
         Err(e) => {
             tracing::error!(message = id, error = %format!("{e:#}"), "processing failed; flagging the message");
             let reason = format!("processing failed: {e:#}");
-            flag_message(bot, id, "error", &reason, now)
+            flag_message(bot, id, Unhandled::Error, &reason, now)
                 .await
                 .map_err(classify_error)
         }
@@ -183,29 +185,41 @@ async fn not_claimed(conn: &mut sqlx::AnyConnection, id: i64) -> anyhow::Result<
     }
 }
 
+/// Why a stored message was not interpreted: the kinds its row and its flag are written
+/// with.
+#[derive(Debug, Clone, Copy)]
+enum Unhandled {
+    /// Larger than the configured limit; stored unread.
+    TooLarge,
+    /// Interpretation failed for a reason retrying will not fix.
+    Error,
+}
+
+impl Unhandled {
+    fn kinds(self) -> (MessageKind, FlagKind) {
+        match self {
+            Unhandled::TooLarge => (MessageKind::TooLarge, FlagKind::TooLarge),
+            Unhandled::Error => (MessageKind::Error, FlagKind::Error),
+        }
+    }
+}
+
 /// Claims the message (if nobody has) and flags it; used for too-large mail and when
 /// interpretation failed.
 async fn flag_message(
     bot: &Bot,
     id: i64,
-    kind: &str,
+    why: Unhandled,
     reason: &str,
     now: Timestamp,
 ) -> anyhow::Result<Outcome> {
+    let (message_kind, flag_kind) = why.kinds();
     let mut tx = bot.store.begin().await?;
     if !messages::claim(&mut tx, id, now).await? {
         return not_claimed(&mut tx, id).await;
     }
-    let interpretation = messages::Interpretation {
-        kind,
-        outcome: &format!("flagged: {reason}"),
-        from_address: None,
-        subject: None,
-        body_text: None,
-        complaint_id: None,
-    };
-    messages::record(&mut tx, id, &interpretation).await?;
-    flags::raise(&mut tx, Some(id), None, kind, reason, now).await?;
+    write::unread_message(&mut tx, id, message_kind, &format!("flagged: {reason}")).await?;
+    write::raise(&mut tx, Some(id), None, flag_kind, reason, now).await?;
     let text = format!(
         "Message {id} could not be handled automatically: {reason}.\nIt is kept; nothing was lost."
     );
