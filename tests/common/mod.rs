@@ -47,8 +47,8 @@ pub const MAIL_DOMAIN: &str = "concreet.test";
 pub const SERVICE: &str = "klantenservice@concreet.test";
 /// The configured complaints officer.
 pub const OFFICER: &str = "functionaris@concreet.test";
-/// Management (in the sandbox configuration; a mailbox only when a test adds it to
-/// `extra_users`).
+/// Management (in the sandbox's configuration; a mailbox only when a test adds it to
+/// `extra_users`; the scheduler tests configure it themselves).
 pub const MANAGEMENT: &str = "directie@concreet.test";
 /// A customer with a mailbox in the sandbox.
 pub const KLAAS: &str = "klaas@klant.test";
