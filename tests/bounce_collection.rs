@@ -4,8 +4,9 @@
 //!
 //! `cargo test --test bounce_collection -- --nocapture` prints the figures.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::{crate_dir, eml_files};
 use klachtenbot::intake::classify::{Automated, automated};
 use klachtenbot::intake::parse::parse;
 
@@ -18,26 +19,10 @@ const NOT_MACHINE: &[(&str, &str)] = &[(
     "a person's reply (flufl.bounce keeps it as a non-bounce)",
 )];
 
-fn eml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            eml_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "eml") {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn no_mail_of_the_public_bounce_collections_is_taken_for_a_person() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/bounces");
-    let mut files = Vec::new();
-    eml_files(&root, &mut files);
-    files.sort();
+    let root = crate_dir().join("testdata/bounces");
+    let files = eml_files(&root);
     assert!(files.len() >= MIN_FILES, "only {} files", files.len());
     let (mut bounces, mut other_machine, mut wrong) = (0, 0, Vec::new());
     for path in &files {

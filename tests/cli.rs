@@ -7,11 +7,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use common::{TestMail, sqlite_url, test_toml};
+use common::{BIN, TestMail, sqlite_url, test_toml};
 use klachtenbot::domain::Reference;
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_klachtenbot");
 
 /// A temporary folder with a configuration on a SQLite file in it.
 struct Setup {

@@ -2,14 +2,14 @@
 //! STARTTLS and AUTH): all green, Dovecot stopped, a wrong password, a certificate the bot
 //! does not trust. The binary is run as an administrator would.
 
-mod support;
+mod common;
 
 use std::path::Path;
 use std::process::Command;
 
 use anyhow::Result;
+use common::sandbox::{SpawnOptions, TestApp};
 use klachtenbot::sandbox::StopMode;
-use support::{SpawnOptions, TestApp};
 
 struct Outcome {
     code: i32,

@@ -3,14 +3,14 @@
 //! returned. Real Dovecot and Postfix, SQLite on disk, PostgreSQL for the barrier itself.
 
 mod common;
-mod support;
 
 use std::time::Duration;
 
 use anyhow::{Result, ensure};
+use common::sandbox::{SpawnOptions, TestApp, complaint_mail, new_message_id};
+use common::{KLAAS, SERVICE};
 use klachtenbot::app::Bot;
 use klachtenbot::daemon;
-use support::{KLAAS, SERVICE, SpawnOptions, TestApp, complaint_mail, new_message_id};
 use tokio_util::sync::CancellationToken;
 
 const WITHIN: Duration = Duration::from_secs(15);

@@ -2,12 +2,13 @@
 //! written by machines gets nothing, and an autoresponder quoting our acknowledgement joins
 //! its complaint. Real Dovecot and Postfix; every wait has a deadline.
 
-mod support;
+mod common;
 
 use std::time::Duration;
 
 use anyhow::Result;
-use support::{KLAAS, MARIE, SERVICE, SpawnOptions, TestApp, complaint_mail, mail, new_message_id};
+use common::sandbox::{SpawnOptions, TestApp, complaint_mail, mail, new_message_id};
+use common::{KLAAS, MARIE, SERVICE, base64};
 
 const WITHIN: Duration = Duration::from_secs(20);
 const ACK_PREFIX: &str = "Ontvangstbevestiging: ";
@@ -180,26 +181,4 @@ async fn a_winmail_dat_attachment_is_unpacked_and_listed_by_show() -> Result<()>
     );
     assert!(!shown.contains("winmail.dat"), "{shown}");
     app.stop().await
-}
-
-/// Standard base64 (RFC 4648 §4), enough to attach a file to a test mail.
-fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }

@@ -2,18 +2,18 @@
 //! sandbox on loopback, the bot in process or as the built binary. Assertions look at what
 //! arrives in the real mailboxes and what the register holds; every wait has a deadline.
 
-mod support;
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
+use common::sandbox::{
+    SpawnOptions, TestApp, by_message_id, complaint_mail, current_year, mail, new_message_id,
+};
+use common::{KLAAS, MARIE, OFFICER, SERVICE};
 use klachtenbot::domain::{MessageId, Reference};
 use klachtenbot::sandbox::StopMode;
-use support::{
-    KLAAS, MARIE, SERVICE, SpawnOptions, TestApp, by_message_id, complaint_mail, current_year,
-    mail, new_message_id,
-};
 
 const ACK_WITHIN: Duration = Duration::from_secs(15);
 const ACK_PREFIX: &str = "Ontvangstbevestiging: ";
@@ -495,7 +495,7 @@ async fn a_message_too_large_is_quarantined_unread_and_the_officer_is_told_once(
         "the quarantined mail is the big one"
     );
     let notices = app
-        .wait_for_parsed(support::OFFICER, "INBOX", ACK_WITHIN, |m| !m.is_empty())
+        .wait_for_parsed(OFFICER, "INBOX", ACK_WITHIN, |m| !m.is_empty())
         .await?;
     assert_eq!(notices.len(), 1);
     assert!(

@@ -3,15 +3,16 @@
 //! by the test; Dovecot's oauth2 passdb checks every token with that endpoint's
 //! introspection. No mock IMAP or SMTP server.
 
-mod support;
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
+use common::sandbox::{OAuth2Login, SpawnOptions, TestApp, complaint_mail, new_message_id};
+use common::token_server::TokenServer;
+use common::{KLAAS, SERVICE};
 use sqlx::Row;
-use support::token_server::TokenServer;
-use support::{KLAAS, OAuth2Login, SERVICE, SpawnOptions, TestApp, complaint_mail, new_message_id};
 
 const CLIENT_ID: &str = "klachtenbot-test";
 const SECRET: &str = "s3cret-for-tests";

@@ -8,15 +8,14 @@
 //! ask Dovecot about logins: with Dovecot stopped, SMTP keeps working for the bot (Postfix
 //! queues the mail until Dovecot's LMTP is back), and the outage is IMAP's alone.
 
-mod support;
+mod common;
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
+use common::sandbox::{SpawnOptions, TestApp, complaint_mail, mail, new_message_id};
+use common::{KLAAS, MARIE, OFFICER, SERVICE};
 use klachtenbot::sandbox::StopMode;
-use support::{
-    KLAAS, MARIE, OFFICER, SERVICE, SpawnOptions, TestApp, complaint_mail, mail, new_message_id,
-};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// `[alerts] after` in this test.

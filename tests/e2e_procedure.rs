@@ -1,12 +1,13 @@
 //! The procedure driven by mail, end to end on real Dovecot and Postfix: every assertion is
 //! about a mail that arrives in someone's mailbox or a record that is stored.
 
-mod support;
+mod common;
 
 use std::time::Duration;
 
 use anyhow::Result;
-use support::*;
+use common::sandbox::{SpawnOptions, TestApp, complaint_mail, mail, new_message_id};
+use common::{KLAAS, MANAGEMENT, MARIE, OFFICER, SERVICE};
 
 const JAN: &str = "jan@concreet.test";
 const PIET: &str = "piet@concreet.test";

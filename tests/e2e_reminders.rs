@@ -3,21 +3,20 @@
 //! mailboxes, and that a restart between two reminders sends none twice. Every wait has a
 //! deadline.
 
-mod support;
+mod common;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
+use common::sandbox::{SpawnOptions, TestApp, complaint_mail, new_message_id};
+use common::{KLAAS, MARIE, OFFICER, SERVICE};
 use jiff::Timestamp;
 use klachtenbot::domain::{EmailAddress, Reference};
 use klachtenbot::intake::parse::parse;
 use klachtenbot::procedure::{self, Event};
 use klachtenbot::scheduler;
 use klachtenbot::store::complaints::{self, ListFilter};
-use support::{
-    KLAAS, MARIE, OFFICER, SERVICE, SpawnOptions, TestApp, complaint_mail, new_message_id,
-};
 
 /// The assignee, a staff member with a mailbox in the sandbox.
 const ASSIGNEE: &str = "jan@concreet.test";

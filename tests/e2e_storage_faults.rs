@@ -3,15 +3,15 @@
 //! started again. What must hold: no mail leaves the inbox unregistered; once the fault
 //! clears, every mail is registered and acknowledged exactly once, with nobody's help.
 
-mod faults;
-mod support;
+mod common;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use faults::{Ext4Image, OwnPostgres, Tmpfs};
-use support::{KLAAS, OFFICER, SERVICE, SpawnOptions, TestApp, complaint_mail, new_message_id};
+use common::faults::{Ext4Image, OwnPostgres, Tmpfs};
+use common::sandbox::{SpawnOptions, TestApp, complaint_mail, new_message_id, parse_all};
+use common::{KLAAS, OFFICER, SERVICE};
 
 const ACK_PREFIX: &str = "Ontvangstbevestiging: ";
 const WITHIN: Duration = Duration::from_secs(40);
@@ -166,7 +166,7 @@ async fn below_min_free_the_bot_waits_tells_the_officer_once_and_goes_on() -> Re
     backlog(&app, "krap", 3).await?;
     log_says(&app, "below min_free").await?;
     let notice = |m: &[Vec<u8>]| {
-        support::parse_all(m).is_ok_and(|all| {
+        parse_all(m).is_ok_and(|all| {
             all.iter()
                 .filter(|m| m.subject.contains("Schijf van het register"))
                 .count()

@@ -6,9 +6,7 @@ mod common;
 
 use std::process::{Command, Output};
 
-use common::{TestBot, TestMail, test_toml};
-
-const BIN: &str = env!("CARGO_BIN_EXE_klachtenbot");
+use common::{BIN, TestBot, TestMail, test_toml};
 
 fn klachtenbot(config: &std::path::Path, args: &[&str]) -> Output {
     Command::new(BIN)

@@ -3,16 +3,16 @@
 //! secret in the form body, the generic one with HTTP Basic, a Google service account's
 //! signed assertion, and the cache in front of them.
 
-mod support;
+mod common;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use common::token_server::TokenServer;
 use klachtenbot::config::{OAuth2Settings, Settings};
 use klachtenbot::oauth2::{TokenError, TokenSource};
-use support::token_server::TokenServer;
 
 const USER: &str = "klantenservice";
 const SECRET: &str = "provider-secret";

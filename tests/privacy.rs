@@ -5,15 +5,14 @@
 //! base64, encoded-words); the report of that year is byte for byte the same.
 
 mod common;
-mod privacy_story;
 
 use std::path::Path;
 
+use common::privacy_story::*;
 use common::*;
 use jiff::SignedDuration;
 use klachtenbot::domain::Reference;
 use klachtenbot::privacy;
-use privacy_story::*;
 use sqlx::Row;
 
 #[tokio::test]

@@ -2,12 +2,11 @@
 //! only after the officer replies to the confirmation.
 
 mod common;
-mod privacy_story;
 
+use common::privacy_story::*;
 use common::*;
 use klachtenbot::intake::Outcome;
 use klachtenbot::privacy;
-use privacy_story::*;
 
 #[tokio::test]
 async fn inzage_by_mail_sends_the_export_to_the_officer_not_to_the_person() {

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Backend, OFFICER, OUR_ADDRESS, TestBot, TestMail, dutch_date};
+use common::{Backend, OFFICER, SERVICE, TestBot, TestMail, dutch_date};
 use jiff::{SignedDuration, Timestamp};
 use klachtenbot::clock::Clock;
 use klachtenbot::domain::{Reference, Status};
@@ -177,11 +177,7 @@ async fn the_acknowledgement_is_threaded_marked_automatic_and_names_the_explain_
     assert_eq!(header("In-Reply-To"), "<vraag-1@klant.example>");
     assert_eq!(header("Message-ID"), format!("<{}>", ack.message_id));
     assert_eq!(mail.subject(), Some(ack.subject.as_str()));
-    assert!(
-        header("From").contains(OUR_ADDRESS),
-        "From: {}",
-        header("From")
-    );
+    assert!(header("From").contains(SERVICE), "From: {}", header("From"));
     assert!(header("To").contains(KLAAS_ADDRESS), "To: {}", header("To"));
 
     // Explanation within 2 weeks of receipt (Monday 2 March 2026): Monday 16 March 2026.
@@ -391,11 +387,11 @@ async fn an_out_of_office_gets_no_answer_and_is_recorded_as_suppressed(t: TestBo
 
 async fn mail_from_our_own_address_is_a_loop_and_gets_no_answer(t: TestBot) {
     let own = TestMail::new(
-        &format!("Klantenservice <{OUR_ADDRESS}>"),
+        &format!("Klantenservice <{SERVICE}>"),
         "Ontvangstbevestiging",
         "kb.1@concreet.test",
     )
-    .header("To", OUR_ADDRESS);
+    .header("To", SERVICE);
     match t.process(&own.bytes()).await {
         Outcome::Suppressed {
             reason,

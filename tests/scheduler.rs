@@ -9,7 +9,7 @@ mod common;
 use std::process::Command;
 use std::sync::Arc;
 
-use common::{Backend, OFFICER, TestBot, TestMail, test_toml};
+use common::{Backend, MANAGEMENT, OFFICER, TestBot, TestMail, test_toml};
 use jiff::{SignedDuration, Timestamp, Zoned};
 use klachtenbot::app::Bot;
 use klachtenbot::clock::Clock;
@@ -62,7 +62,6 @@ on_both_backends!(
 );
 
 const ASSIGNEE: &str = "jan@concreet.test";
-const MANAGEMENT: &str = "directie@concreet.test";
 /// Reminders only: the digest would add mail at 08:00 on working days.
 const NO_DIGEST: &str = "[digest]\ndaily = false\n";
 const TO_MANAGEMENT: &str =

@@ -5,7 +5,6 @@
 //! and once the fault clears the same mail registers exactly once.
 
 mod common;
-mod faults;
 
 use std::fs::Permissions;
 use std::io::Write;
@@ -13,12 +12,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::{TestMail, test_toml};
-use faults::Tmpfs;
+use common::faults::Tmpfs;
+use common::{BIN, TestMail, test_toml};
 use klachtenbot::store::Store;
 use sqlx::Row;
 
-const BIN: &str = env!("CARGO_BIN_EXE_klachtenbot");
 const EX_TEMPFAIL: i32 = 75;
 
 /// A configuration with the register in `db_dir`; `database` is more of `[database]`.

@@ -1,13 +1,32 @@
-//! Shared helpers for the golden, register and CLI tests: the real bot on a fresh database
-//! (SQLite in a temporary folder, or a PostgreSQL database made for one test), test mails,
-//! and reads of what the register stored.
+//! The one test helper, like zero2prod's `spawn_app()`: every integration test (and
+//! `benches/instances.rs`) starts here.
 //!
-//! Each test binary compiles this file on its own and uses only part of it.
+//! - this file: the addresses of the test organisation, the in-process bot on a fresh
+//!   database with a clock that moves only when the test says so ([`TestBot`], SQLite in a
+//!   temporary folder or a PostgreSQL database of its own), test mails ([`TestMail`]) and
+//!   reads of what the register stored;
+//! - [`sandbox`]: end to end, real Dovecot + Postfix on loopback and the bot running against
+//!   them, in this process or as the built binary ([`sandbox::TestApp`]);
+//! - [`instances`]: several `klachtenbot run` processes on one PostgreSQL register;
+//! - [`postgres`]: a PostgreSQL database made for one test;
+//! - [`token_server`]: a real OAuth2 token and introspection endpoint;
+//! - [`faults`]: real storage faults (a full or read-only tmpfs, a failing ext4 image, a
+//!   PostgreSQL server of the test's own);
+//! - [`privacy_story`]: the privacy tests' person and the story of their complaints.
+//!
+//! Each test binary compiles the whole module on its own and uses only part of it, hence the
+//! `dead_code` allowance for the module and all its submodules.
 #![allow(dead_code)]
+
+pub mod faults;
+pub mod instances;
+pub mod postgres;
+pub mod privacy_story;
+pub mod sandbox;
+pub mod token_server;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use jiff::Timestamp;
 use klachtenbot::app::Bot;
@@ -17,20 +36,28 @@ use klachtenbot::domain::Reference;
 use klachtenbot::intake::{self, Outcome, Source};
 use klachtenbot::store::complaints::{self, StoredComplaint};
 use klachtenbot::store::{events, flags, outbox};
-use sqlx::{Connection, Row};
+use sqlx::Row;
+
+use self::postgres::PostgresDatabase;
 
 /// Our mail domain in every test configuration.
 pub const MAIL_DOMAIN: &str = "concreet.test";
-/// The bot's own address (the default `klantenservice@<mail_domain>`).
-pub const OUR_ADDRESS: &str = "klantenservice@concreet.test";
+/// klantenservice@: the bot's own address (the default `klantenservice@<mail_domain>`) and,
+/// end to end, the mailbox it watches.
+pub const SERVICE: &str = "klantenservice@concreet.test";
 /// The configured complaints officer.
 pub const OFFICER: &str = "functionaris@concreet.test";
+/// Management (in the sandbox's configuration; a mailbox only when a test adds it to
+/// `extra_users`; the scheduler tests configure it themselves).
+pub const MANAGEMENT: &str = "directie@concreet.test";
+/// A customer with a mailbox in the sandbox.
+pub const KLAAS: &str = "klaas@klant.test";
+/// The other customer with a mailbox in the sandbox.
+pub const MARIE: &str = "marie@klant.test";
 /// Where the test clock starts: Monday 2 March 2026, 10:00 in Amsterdam.
 pub const START: &str = "2026-03-02T09:00:00Z";
-
-/// The PostgreSQL server the PostgreSQL variants use (override with
-/// `KLACHTENBOT_TEST_POSTGRES_URL`); each test makes its own database on it.
-pub const DEFAULT_POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+/// The built `klachtenbot` binary (Cargo builds it for integration tests and benchmarks).
+pub const BIN: &str = env!("CARGO_BIN_EXE_klachtenbot");
 
 /// The test configuration: organisation on `concreet.test`, one officer, staff on
 /// `concreet.test`, the given database, and any extra TOML (e.g. a `[limits]` table).
@@ -105,7 +132,7 @@ impl TestBot {
     pub async fn postgres(extra_toml: &str) -> Option<TestBot> {
         let db = PostgresDatabase::create().await?;
         let dir = tempfile::tempdir().expect("create a temporary folder");
-        let toml = test_toml(&db.url, extra_toml);
+        let toml = test_toml(db.url(), extra_toml);
         let (bot, clock) = open(&toml, dir.path()).await;
         Some(TestBot {
             bot,
@@ -277,87 +304,26 @@ pub fn sha256_hex(raw: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(raw))
 }
 
-/// A PostgreSQL database made for one test and dropped afterwards (best effort, also when
-/// the test panics).
-struct PostgresDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PostgresDatabase {
-    async fn create() -> Option<PostgresDatabase> {
-        let admin_url = std::env::var("KLACHTENBOT_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| DEFAULT_POSTGRES_ADMIN_URL.into());
-        let skip = std::env::var("KLACHTENBOT_SKIP_POSTGRES").is_ok_and(|v| v == "1");
-        let mut admin = match connect_admin(&admin_url).await {
-            Ok(c) => c,
-            Err(e) if skip => {
-                eprintln!("KLACHTENBOT_SKIP_POSTGRES=1: skipping the PostgreSQL variant ({e})");
-                return None;
+/// Standard base64 (RFC 4648 §4), enough to attach a file to a test mail.
+pub fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
             }
-            Err(e) => panic!(
-                "PostgreSQL is not reachable at {admin_url}: {e}\n\
-                 Start it (trust auth, database `test`), point KLACHTENBOT_TEST_POSTGRES_URL at \
-                 another server, or set KLACHTENBOT_SKIP_POSTGRES=1 to skip the PostgreSQL variants."
-            ),
-        };
-        let name = format!(
-            "kb_test_{}_{:016x}",
-            std::process::id(),
-            rand::random::<u64>()
-        );
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap_or_else(|e| panic!("cannot create database {name} on {admin_url}: {e}"));
-        let _ = admin.close().await;
-        let url = match admin_url.rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{name}"),
-            None => panic!("{admin_url} has no database part"),
-        };
-        Some(PostgresDatabase {
-            admin_url,
-            name,
-            url,
-        })
-    }
-}
-
-async fn connect_admin(url: &str) -> Result<sqlx::PgConnection, String> {
-    match tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(url)).await {
-        Ok(Ok(c)) => Ok(c),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("no answer within 5 s".into()),
-    }
-}
-
-impl Drop for PostgresDatabase {
-    fn drop(&mut self) {
-        // Drop runs inside the test's runtime (or while it unwinds), so the database is
-        // dropped from a thread with its own runtime. FORCE ends the bot's pool connections.
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            rt.block_on(async {
-                let mut admin = connect_admin(&admin_url).await.ok()?;
-                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                let result = sqlx::query(&sql).execute(&mut admin).await;
-                let _ = admin.close().await;
-                result.ok()
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Some(_))) {
-            eprintln!(
-                "could not drop test database {} (best effort; drop it by hand)",
-                self.name
-            );
         }
     }
+    out
 }
 
 /// A test mail, written as a mail client would (CRLF line ends).
@@ -373,7 +339,7 @@ impl TestMail {
         TestMail {
             headers: vec![
                 ("From".into(), from.into()),
-                ("To".into(), OUR_ADDRESS.into()),
+                ("To".into(), SERVICE.into()),
                 ("Subject".into(), subject.into()),
                 ("Message-ID".into(), format!("<{message_id}>")),
                 ("Date".into(), "Mon, 2 Mar 2026 09:55:00 +0100".into()),

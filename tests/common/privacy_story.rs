@@ -1,7 +1,6 @@
 //! The privacy tests' person and story: a rare name, street and phone number, a complaint
 //! by mail with an attachment, a follow-up, a phone call noted, a solution, the closing;
 //! and the byte search for every form of the person.
-#![allow(dead_code)]
 
 use std::path::Path;
 
@@ -10,34 +9,13 @@ use klachtenbot::intake::Outcome;
 use klachtenbot::privacy::Person;
 use klachtenbot::report::Period;
 
-use crate::common::*;
+use super::*;
 
 pub const NAME: &str = "Xandrijn Quëllenbosch";
 pub const ADDRESS: &str = "Ganzeveerlaan 413";
 pub const PHONE: &str = "06-98765432";
 pub const MAIL: &str = "xq.zwaluw@klant.test";
 pub const ATTACHMENT: &str = "Bon voor Xandrijn Quëllenbosch, Ganzeveerlaan 413, tel 06-98765432.";
-
-pub fn base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
 
 /// The person as the register may hold them: UTF-8, and every form the raw mail used.
 pub fn forms() -> Vec<Vec<u8>> {
@@ -60,7 +38,7 @@ pub fn forms() -> Vec<Vec<u8>> {
 pub fn complaint_mail() -> Vec<u8> {
     let mail = format!(
         "From: =?utf-8?B?{name}?= <{MAIL}>\r\n\
-         To: {OUR_ADDRESS}\r\n\
+         To: {SERVICE}\r\n\
          Subject: Boekenpakket kwijt\r\n\
          Message-ID: <p1@klant.test>\r\n\
          Date: Mon, 2 Mar 2026 09:55:00 +0100\r\n\

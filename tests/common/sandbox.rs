@@ -1,19 +1,14 @@
-//! The end-to-end test helper, like zero2prod's `spawn_app()`: a real Dovecot + Postfix
-//! sandbox on loopback, test settings with a fresh SQLite database in a temp dir, and the
-//! bot itself, either in this process (`daemon::run_until_cancelled`) or as the built binary
-//! (`klachtenbot --config <file> run`) so it can be killed with SIGKILL.
-
-#![allow(dead_code)] // Not every test file uses every helper.
-
-pub mod token_server;
+//! End to end, like zero2prod's `spawn_app()`: a real Dovecot + Postfix sandbox on
+//! loopback, test settings with a fresh SQLite database in a temp dir, and the bot itself,
+//! either in this process (`daemon::run_until_cancelled`) or as the built binary
+//! (`klachtenbot --config <file> run`) so it can be killed with SIGKILL. Mails for it, dated
+//! now. What the tests read and wait for is in `sandbox/observe.rs`.
 
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
-use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use klachtenbot::app::Bot;
@@ -22,24 +17,13 @@ use klachtenbot::daemon;
 use klachtenbot::intake::parse::{InboundMail, parse};
 use klachtenbot::sandbox::{MailSandbox, SandboxConfig};
 use klachtenbot::store::Store;
-use sqlx::Row;
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// The watched mailbox.
-pub const SERVICE: &str = "klantenservice@concreet.test";
-/// The complaints officer.
-pub const OFFICER: &str = "functionaris@concreet.test";
-/// Two customers.
-pub const KLAAS: &str = "klaas@klant.test";
-/// Management (in the configuration; a mailbox only when a test adds it to `extra_users`).
-pub const MANAGEMENT: &str = "directie@concreet.test";
-/// The other customer.
-pub const MARIE: &str = "marie@klant.test";
+use super::{BIN, KLAAS, MAIL_DOMAIN, MANAGEMENT, MARIE, OFFICER, SERVICE, TestMail};
 
-/// How often database conditions are polled.
-const POLL_EVERY: Duration = Duration::from_millis(50);
+mod observe;
 
 /// What to start.
 #[derive(Debug, Clone, Default)]
@@ -208,7 +192,7 @@ impl TestApp {
                 .create(true)
                 .append(true)
                 .open(self.bot_log_path())?;
-            let child = Command::new(env!("CARGO_BIN_EXE_klachtenbot"))
+            let child = Command::new(BIN)
                 .arg("--config")
                 .arg(&self.config_path)
                 .arg("run")
@@ -280,153 +264,6 @@ impl TestApp {
             self.sandbox.log_tail(30)
         )
     }
-
-    /// A mailbox folder's messages, parsed.
-    pub fn parsed(&self, address: &str, folder: &str) -> Result<Vec<InboundMail>> {
-        parse_all(&self.sandbox.messages(address, folder)?)
-    }
-
-    /// Waits until `pred` holds for a folder's messages and returns them parsed.
-    pub async fn wait_for_parsed(
-        &self,
-        address: &str,
-        folder: &str,
-        within: Duration,
-        pred: impl Fn(&[Vec<u8>]) -> bool,
-    ) -> Result<Vec<InboundMail>> {
-        let raw = self.sandbox.wait_for(address, folder, within, pred).await;
-        parse_all(&raw.with_context(|| self.diagnostics())?)
-    }
-
-    /// The flags part (after `:2,`) of each Maildir file of a folder; `new/` files have
-    /// none yet.
-    pub fn maildir_flags(&self, address: &str, folder: &str) -> Result<Vec<String>> {
-        let login = self.sandbox.login_for(address);
-        let mut dir = self.sandbox.dir().join("mail").join(login).join("Maildir");
-        if !folder.eq_ignore_ascii_case("INBOX") {
-            dir = dir.join(format!(".{}", folder.replace('/', ".")));
-        }
-        let mut flags = Vec::new();
-        for sub in ["new", "cur"] {
-            let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
-                continue;
-            };
-            for entry in entries {
-                let name = entry?.file_name().to_string_lossy().into_owned();
-                let info = name.split_once(":2,").map_or("", |(_, f)| f);
-                flags.push(info.to_owned());
-            }
-        }
-        Ok(flags)
-    }
-
-    /// Number of rows in the complaints table.
-    pub async fn complaint_count(&self) -> Result<i64> {
-        self.scalar("SELECT COUNT(*) FROM complaints").await
-    }
-
-    /// Number of rows in the messages table.
-    pub async fn message_count(&self) -> Result<i64> {
-        self.scalar("SELECT COUNT(*) FROM messages").await
-    }
-
-    /// The `kind` of every row of the messages table.
-    pub async fn message_kinds(&self) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT kind FROM messages ORDER BY id")
-            .fetch_all(self.store.pool())
-            .await?;
-        rows.iter()
-            .map(|r| Ok(r.try_get::<String, _>(0)?))
-            .collect()
-    }
-
-    /// Every outbox row.
-    pub async fn outbox(&self) -> Result<Vec<OutboxRow>> {
-        let rows = sqlx::query(
-            "SELECT message_id, kind, status, attempts, recipients FROM outbox ORDER BY id",
-        )
-        .fetch_all(self.store.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutboxRow {
-                    message_id: r.try_get(0)?,
-                    kind: r.try_get(1)?,
-                    status: r.try_get(2)?,
-                    attempts: r.try_get(3)?,
-                    recipients: r.try_get(4)?,
-                })
-            })
-            .collect()
-    }
-
-    /// Outbox rows still pending.
-    pub async fn pending_outbox(&self) -> Result<usize> {
-        Ok(self
-            .outbox()
-            .await?
-            .iter()
-            .filter(|r| r.status == "pending")
-            .count())
-    }
-
-    async fn scalar(&self, sql: &str) -> Result<i64> {
-        let row = sqlx::query(sql).fetch_one(self.store.pool()).await?;
-        Ok(row.try_get(0)?)
-    }
-
-    /// Polls an async condition on the database every 50 ms until it holds; on timeout the
-    /// error names the condition, its last value and the logs.
-    pub async fn until<T, F, Fut>(
-        &self,
-        what: &str,
-        within: Duration,
-        probe: F,
-        pred: impl Fn(&T) -> bool,
-    ) -> Result<T>
-    where
-        T: std::fmt::Debug,
-        F: Fn() -> Fut,
-        Fut: Future<Output = Result<T>>,
-    {
-        let deadline = Instant::now() + within;
-        loop {
-            // A locked database while the bot writes is a reason to ask again, not to fail.
-            let value = probe().await;
-            match value {
-                Ok(v) if pred(&v) => return Ok(v),
-                Ok(v) if Instant::now() >= deadline => {
-                    bail!(
-                        "timed out after {within:?} waiting for {what}; last value {v:?}\n{}",
-                        self.diagnostics()
-                    )
-                }
-                Err(e) if Instant::now() >= deadline => {
-                    bail!(
-                        "timed out after {within:?} waiting for {what}; last error {e:#}\n{}",
-                        self.diagnostics()
-                    )
-                }
-                _ => tokio::time::sleep(POLL_EVERY).await,
-            }
-        }
-    }
-
-    /// Waits until the outbox has no pending rows and Postfix has handed everything to
-    /// Dovecot: after this, every mail the bot sent is in its mailbox.
-    pub async fn wait_until_sender_idle(&self, within: Duration) -> Result<()> {
-        self.until(
-            "no pending outbox rows",
-            within,
-            || self.pending_outbox(),
-            |n| *n == 0,
-        )
-        .await?;
-        self.sandbox
-            .wait_for_empty_queue(within)
-            .await
-            .with_context(|| self.diagnostics())
-    }
 }
 
 impl Drop for TestApp {
@@ -443,21 +280,6 @@ impl Drop for TestApp {
             }
         }
     }
-}
-
-/// One outbox row, as the tests look at it.
-#[derive(Debug, Clone)]
-pub struct OutboxRow {
-    /// Message-ID, without brackets.
-    pub message_id: String,
-    /// `acknowledgement`, `officer_notice`, ...
-    pub kind: String,
-    /// `pending`, `sent`, `failed`.
-    pub status: String,
-    /// Attempts made.
-    pub attempts: i64,
-    /// Envelope recipients.
-    pub recipients: String,
 }
 
 /// Parses raw messages; a message mail-parser cannot read at all fails the test.
@@ -492,12 +314,13 @@ pub fn new_message_id(tag: &str) -> String {
     format!("{tag}.{n}.{}.{nanos}@klant.test", std::process::id())
 }
 
-/// A customer's plain-text mail to klantenservice@, with the given Message-ID (bare).
+/// A customer's plain-text mail to klantenservice@, with the given Message-ID (bare), dated
+/// now (the bot runs on the real clock here).
 pub fn complaint_mail(from: &str, subject: &str, message_id: &str, body: &str) -> Vec<u8> {
     mail(from, subject, message_id, &[], body)
 }
 
-/// A mail with extra header lines (each without line ending).
+/// A mail dated now with extra header lines (each `Name: value`, without line ending).
 pub fn mail(
     from: &str,
     subject: &str,
@@ -506,17 +329,16 @@ pub fn mail(
     body: &str,
 ) -> Vec<u8> {
     let date = jiff::fmt::rfc2822::to_string(&jiff::Zoned::now()).unwrap_or_default();
-    let mut s = format!(
-        "From: {from}\r\nTo: {SERVICE}\r\nSubject: {subject}\r\nMessage-ID: <{message_id}>\r\nDate: {date}\r\n"
-    );
-    for h in extra_headers {
-        s.push_str(h);
-        s.push_str("\r\n");
+    let mut mail = TestMail::new(from, subject, message_id)
+        .header("Date", &date)
+        .body(&format!("{body}\n"));
+    for line in extra_headers {
+        let (name, value) = line
+            .split_once(':')
+            .unwrap_or_else(|| panic!("not a header line: {line}"));
+        mail = mail.header(name, value.trim_start());
     }
-    s.push_str("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
-    s.push_str(&body.replace('\n', "\r\n"));
-    s.push_str("\r\n");
-    s.into_bytes()
+    mail.bytes()
 }
 
 /// The current year in the organisation's time zone (the year in references).
@@ -554,7 +376,7 @@ fn config_toml(sandbox: &MailSandbox, dir: &Path, tls: bool) -> Result<String> {
     // The host names must be what the certificate names (SAN 127.0.0.1).
     Ok(format!(
         r#"[organisation]
-mail_domain = "concreet.test"
+mail_domain = "{MAIL_DOMAIN}"
 
 [mailbox]
 address = "{SERVICE}"
@@ -572,7 +394,7 @@ claim_lease = "2s"
 [people]
 officers = ["{OFFICER}"]
 management = ["{MANAGEMENT}"]
-staff_domains = ["concreet.test"]
+staff_domains = ["{MAIL_DOMAIN}"]
 
 [database]
 url = {db}

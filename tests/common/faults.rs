@@ -1,7 +1,6 @@
 //! Real storage faults for the fault tests: a small tmpfs for the register (mounted and
 //! unmounted by a guard), filled by another process (`dd`), remounted read-only, or its
 //! folder made unwritable. Needs root, like the mail sandbox.
-#![allow(dead_code)] // Not every test file uses every helper.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
