@@ -41,9 +41,10 @@ pub async fn register(
     period: &Period,
     with_names: bool,
 ) -> anyhow::Result<Register> {
-    // Two connections, not more (the daemon shares the pool), each reading half of the
-    // period (by time), so that two database workers and two decoders run at once: reading
-    // is most of the time a report of a large register takes.
+    // Two connections, each reading half of the period (by time), so that two database
+    // workers and two decoders run at once: reading is most of the time a report of a large
+    // register takes. The first half goes over a reader of its own, outside the pool (one
+    // connection on SQLite, shared with the daemon's workers).
     let (start, end) = (period.start(), period.end());
     let mid =
         Timestamp::from_second(start.as_second() + (end.as_second() - start.as_second()) / 2)?;
@@ -51,7 +52,7 @@ pub async fn register(
     let first = tokio::spawn({
         let store = store.clone();
         async move {
-            let mut conn = acquire(&store).await?;
+            let mut conn = store.reader().await?;
             let first = complaints(&mut conn, start, mid, with_names).await?;
             let previous = match previous {
                 Some(p) => complaints(&mut conn, p.start(), p.end(), with_names).await?,
