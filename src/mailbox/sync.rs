@@ -1,8 +1,10 @@
 //! Draining the inbox: every message from the persisted cursor on goes through the door,
 //! and only after its transaction committed and a durability barrier made the batch's
 //! commits survive a power cut is it moved out of the inbox and the cursor advanced (group
-//! commit: one fsync per batch, see [`crate::store::durable`]). A lone message is a batch
-//! of one: nothing waits for a batch to fill.
+//! commit: one fsync per [`DURABLE_GROUP`] messages and one at the end of the batch, see
+//! [`crate::store::durable`]); the sender is woken only after a barrier, so no
+//! acknowledgement names a registration a power cut could undo. A lone message is a batch
+//! of one: nothing waits for a batch or a group to fill.
 //!
 //! The cursor is (UIDVALIDITY, next UID) per folder (RFC 3501 §2.3.1.1). UIDs are fetched in
 //! bounded sets, never `n:*` (which returns the newest message even when nothing is new,
@@ -19,6 +21,13 @@ use crate::config::MailboxSettings;
 use crate::intake::{self, IntakeError, Source};
 use crate::outbound::queue::{Notice, notify_officers};
 use crate::store::{cursors, flags};
+
+/// Registrations made durable together while a batch is taken through the door: after this
+/// many the watcher runs the durability barrier and wakes the sender, so acknowledgements
+/// go out while the rest of the batch is read rather than after it (at the end of a backlog
+/// the sender would otherwise still have a whole batch to send). The messages leave the
+/// inbox with the batch's one UID MOVE. A barrier costs one fsync (about 0.3 ms here).
+const DURABLE_GROUP: usize = 25;
 
 /// What one drain did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -198,6 +207,10 @@ async fn drain_batch(
                     crate::ops::metrics::message(&outcome, started.elapsed());
                     tracing::info!(uid, outcome = %crate::privacy::redact::text(outcome.to_string()), "message processed");
                     processed.push(uid);
+                    if processed.len() % DURABLE_GROUP == 0 {
+                        bot.store.make_durable().await?;
+                        bot.outbox_ready.notify_one();
+                    }
                 }
                 Err(IntakeError::Transient(e)) => {
                     // Move what is done, then give up this round; the rest stays in the inbox.
