@@ -253,6 +253,22 @@ pub async fn returning<'q>(
     Ok(query.fetch_all(conn).await?.into_iter().next())
 }
 
+/// Row ids per `IN (...)` list: far below the bind limits of SQLite (32,766) and
+/// PostgreSQL (65,535), and one statement for the few hundred rows a busy minute changes.
+pub const ID_CHUNK: usize = 500;
+
+/// `$first, $first+1, ...`: `n` numbered placeholders for an `IN (...)` list or a row.
+///
+/// A statement built with it is run with `persistent(false)`: sqlx keeps up to 100 prepared
+/// statements per connection, and every list length would be one more, each holding a
+/// large compiled program (the bot's memory grew by megabytes with them).
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Unix seconds for the database.
 pub fn secs(t: Timestamp) -> i64 {
     t.as_second()
@@ -305,6 +321,13 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_from_the_first() {
+        assert_eq!(placeholders(1, 3), "$1, $2, $3");
+        assert_eq!(placeholders(4, 1), "$4");
+        assert_eq!(placeholders(1, 0), "");
+    }
 
     #[test]
     fn passwords_in_database_urls_are_redacted() {
