@@ -135,23 +135,39 @@ async fn send_round(
 ) -> anyhow::Result<()> {
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
     // Several conversations at once: the server's per-message work (cleanup, queue manager,
-    // delivery) overlaps our next message instead of waiting for it.
+    // delivery) overlaps our next message instead of waiting for it. A conversation keeps
+    // its place until its outcome is recorded, so at most PARALLEL accepted mails are ever
+    // unmarked (the resends a crash can cause, see the README).
     let sending = async move {
-        let mut conversations = futures::stream::iter(0..rows.len())
-            .map(|i| attempt(transport, rows, i))
-            .buffer_unordered(PARALLEL);
-        while let Some(done) = conversations.next().await {
-            // The receiver lives until this sender is dropped: it cannot be gone.
-            let _ = done_tx.send(done);
-        }
+        futures::stream::iter(0..rows.len())
+            .map(|i| {
+                let done_tx = done_tx.clone();
+                async move {
+                    let result = attempt(transport, &rows[i]).await;
+                    let (recorded_tx, recorded) = tokio::sync::oneshot::channel::<()>();
+                    // The receiver lives until every sender is dropped: it cannot be gone.
+                    let _ = done_tx.send((i, result, recorded_tx));
+                    // Dropped unsent when recording failed: the error is reported there.
+                    let _ = recorded.await;
+                }
+            })
+            .buffer_unordered(PARALLEL)
+            .collect::<()>()
+            .await;
     };
     let recording = async {
         let mut first_error = None;
         let mut finished = Vec::new();
-        while done_rx.recv_many(&mut finished, rows.len().max(1)).await > 0 {
-            let group: Vec<_> = finished.drain(..).map(|(i, r)| (&rows[i], r)).collect();
+        while done_rx.recv_many(&mut finished, PARALLEL).await > 0 {
+            let (group, waiting): (Vec<_>, Vec<_>) = finished
+                .drain(..)
+                .map(|(i, result, recorded)| ((&rows[i], result), recorded))
+                .unzip();
             if let Err(e) = record(bot, settings, &group).await {
                 first_error.get_or_insert(e);
+            }
+            for recorded in waiting {
+                let _ = recorded.send(());
             }
         }
         first_error
@@ -160,18 +176,12 @@ async fn send_round(
     first_error.map_or(Ok(()), Err)
 }
 
-/// One SMTP conversation for `rows[i]`; gives back `i` with how it ended.
-async fn attempt(
-    transport: &Transport,
-    rows: &[outbox::Outgoing],
-    i: usize,
-) -> (usize, Result<(), Failure>) {
-    let row = &rows[i];
-    let result = match envelope(row) {
+/// One SMTP conversation for a row.
+async fn attempt(transport: &Transport, row: &outbox::Outgoing) -> Result<(), Failure> {
+    match envelope(row) {
         Ok(envelope) => transport.send_raw(&envelope, &row.raw).await,
         Err(e) => Err(Failure::Permanent(format!("unusable envelope: {e}"))),
-    };
-    (i, result)
+    }
 }
 
 /// Records what a group of conversations ended in: the accepted ones marked sent in one

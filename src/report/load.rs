@@ -43,8 +43,9 @@ pub async fn register(
 ) -> anyhow::Result<Register> {
     // Two connections, each reading half of the period (by time), so that two database
     // workers and two decoders run at once: reading is most of the time a report of a large
-    // register takes. The first half goes over a reader of its own, outside the pool (one
-    // connection on SQLite, shared with the daemon's workers).
+    // register takes. Both are readers of their own, outside the pool: on SQLite the pool is
+    // one connection, shared with the daemon's workers, and `#rapport` builds the report
+    // while its own mail's transaction holds that connection.
     let (start, end) = (period.start(), period.end());
     let mid =
         Timestamp::from_second(start.as_second() + (end.as_second() - start.as_second()) / 2)?;
@@ -61,7 +62,7 @@ pub async fn register(
             Ok::<_, anyhow::Error>((first, previous))
         }
     });
-    let mut conn = acquire(store).await?;
+    let mut conn = store.reader().await?;
     let second = complaints(&mut conn, mid, end, with_names).await?;
     let recommendations = recommendations(&mut conn, period).await?;
     let measures = measures(&mut conn, period).await?;
@@ -74,14 +75,6 @@ pub async fn register(
         recommendations,
         measures,
     })
-}
-
-async fn acquire(store: &Store) -> anyhow::Result<sqlx::pool::PoolConnection<sqlx::Any>> {
-    store
-        .pool()
-        .acquire()
-        .await
-        .context("Failed to open the register")
 }
 
 // Read by position in `from_row`: keep the order. Only what the report uses: every value
