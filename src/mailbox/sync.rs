@@ -13,6 +13,7 @@
 use std::collections::BTreeSet;
 
 use anyhow::Context;
+use async_imap::types::UnsolicitedResponse;
 use futures::TryStreamExt;
 
 use super::session::{ImapSession, timed};
@@ -36,6 +37,23 @@ pub struct Drained {
     pub processed: usize,
     /// Messages moved to quarantine.
     pub quarantined: usize,
+    /// The server reported new mail while the drain ran.
+    pub arrived: bool,
+}
+
+/// Empties the unsolicited-response channel; true when it held news of new mail.
+///
+/// Called after every batch, not only after the drain: each UID MOVE brings one EXPUNGE per
+/// message moved, and over a backlog of 10,000 those piled up in the channel (megabytes).
+pub fn arrived_meanwhile(session: &ImapSession) -> bool {
+    let mut news = false;
+    while let Ok(r) = session.unsolicited_responses.try_recv() {
+        news |= matches!(
+            r,
+            UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+        );
+    }
+    news
 }
 
 /// Server capabilities that change how we move mail.
@@ -122,6 +140,7 @@ pub async fn drain(bot: &Bot, session: &mut ImapSession, caps: Caps) -> anyhow::
         let step = drain_batch(bot, session, caps, folder, uidvalidity, batch).await?;
         done.processed += step.processed;
         done.quarantined += step.quarantined;
+        done.arrived |= arrived_meanwhile(session);
         if let Some(last) = batch.last() {
             next_uid = next_uid.max(last.saturating_add(1));
             let mut conn = bot.store.pool().acquire().await?;
