@@ -203,7 +203,11 @@ async fn record(
         let received = acknowledged_complaints_received(bot, &sent).await;
         for row in &sent {
             let received_at = row.complaint_id.and_then(|id| received.get(&id).copied());
-            metrics::mail_sent(&row.kind, received_at.filter(|_| row.kind == "acknowledgement"), now);
+            metrics::mail_sent(
+                &row.kind,
+                received_at.filter(|_| row.kind == "acknowledgement"),
+                now,
+            );
             tracing::info!(id = row.id, kind = %row.kind, to = %crate::privacy::redact::list(&row.recipients), "mail sent");
         }
     }

@@ -159,13 +159,16 @@ pub async fn insert_reminders(
         );
         chunk
             .iter()
-            .fold(sqlx::query(&sql).persistent(false), |q, (complaint_id, due)| {
-                q.bind(*complaint_id)
-                    .bind(due.kind.as_str())
-                    .bind(secs(due.due_at))
-                    .bind(secs(due.deadline))
-                    .bind(secs(now))
-            })
+            .fold(
+                sqlx::query(&sql).persistent(false),
+                |q, (complaint_id, due)| {
+                    q.bind(*complaint_id)
+                        .bind(due.kind.as_str())
+                        .bind(secs(due.due_at))
+                        .bind(secs(due.deadline))
+                        .bind(secs(now))
+                },
+            )
             .execute(&mut *conn)
             .await
             .context("insert_reminders: INSERT INTO reminders")?;
