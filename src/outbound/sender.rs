@@ -147,7 +147,8 @@ async fn send_round(
                     let (recorded_tx, recorded) = tokio::sync::oneshot::channel::<()>();
                     // The receiver lives until every sender is dropped: it cannot be gone.
                     let _ = done_tx.send((i, result, recorded_tx));
-                    // Dropped unsent when recording failed: the error is reported there.
+                    // Answered once the group is recorded, also when recording failed (the
+                    // recorder reports that error for the round).
                     let _ = recorded.await;
                 }
             })
