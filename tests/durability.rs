@@ -75,3 +75,34 @@ async fn the_barrier_runs_on_sqlite_and_postgresql() -> Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn callers_that_queue_behind_a_barrier_share_the_next_one() -> Result<()> {
+    let Some(t) = common::TestBot::on(common::Backend::Sqlite, "").await else {
+        return Ok(());
+    };
+    let store = t.bot.store.clone();
+    let pause = store.pause_durability().await;
+    let callers: Vec<_> = (0..3)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.make_durable().await })
+        })
+        .collect();
+    let deadline = tokio::time::Instant::now() + WITHIN;
+    while store.durability_waiters() < 3 {
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the callers never queued"
+        );
+        tokio::task::yield_now().await;
+    }
+    drop(pause);
+    for caller in callers {
+        assert_eq!(caller.await??.generation, 1);
+    }
+    // One fsync covered all three; a caller arriving after it gets one of its own.
+    assert_eq!(store.durable_generation(), 1);
+    assert_eq!(store.make_durable().await?.generation, 2);
+    Ok(())
+}

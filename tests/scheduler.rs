@@ -298,8 +298,8 @@ async fn a_round_woken_by_a_change_plans_the_changed_complaints_and_sends_what_i
         .map(|r| (r.reference, r.kind))
         .collect();
     assert_eq!(sent, [(first, ReminderKind::Unassigned)]);
-    let mut conn = t.bot.store.pool().acquire().await.expect("a connection");
     let id = t.complaint(second).await.id;
+    let mut conn = t.bot.store.pool().acquire().await.expect("a connection");
     let planned = scheduler::store::reminders_of(&mut conn, id)
         .await
         .expect("reminders");

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use async_imap::extensions::idle::IdleResponse;
-use async_imap::types::UnsolicitedResponse;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Bot;
@@ -129,7 +128,7 @@ async fn watch_once(
         // New mail reported while our own commands ran (an EXISTS at the end of MOVE, say)
         // lands in the unsolicited channel, and the server will not report it again during
         // IDLE: drain once more instead of waiting for mail that already arrived.
-        if arrived_meanwhile(&session) || drained.processed > 0 {
+        if drained.arrived || sync::arrived_meanwhile(&session) || drained.processed > 0 {
             continue;
         }
         session = if caps.idle {
@@ -138,18 +137,6 @@ async fn watch_once(
             poll_wait(session, settings.poll_interval, cancel).await?
         };
     }
-}
-
-/// Empties the unsolicited-response channel; true when it held news of new mail.
-fn arrived_meanwhile(session: &ImapSession) -> bool {
-    let mut news = false;
-    while let Ok(r) = session.unsolicited_responses.try_recv() {
-        news |= matches!(
-            r,
-            UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
-        );
-    }
-    news
 }
 
 /// One IDLE cycle: consumes the session and hands it back (chatmail's pattern), so a failure

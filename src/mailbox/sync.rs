@@ -1,8 +1,10 @@
 //! Draining the inbox: every message from the persisted cursor on goes through the door,
 //! and only after its transaction committed and a durability barrier made the batch's
 //! commits survive a power cut is it moved out of the inbox and the cursor advanced (group
-//! commit: one fsync per batch, see [`crate::store::durable`]). A lone message is a batch
-//! of one: nothing waits for a batch to fill.
+//! commit: one fsync per [`DURABLE_GROUP`] messages and one at the end of the batch, see
+//! [`crate::store::durable`]); the sender is woken only after a barrier, so no
+//! acknowledgement names a registration a power cut could undo. A lone message is a batch
+//! of one: nothing waits for a batch or a group to fill.
 //!
 //! The cursor is (UIDVALIDITY, next UID) per folder (RFC 3501 §2.3.1.1). UIDs are fetched in
 //! bounded sets, never `n:*` (which returns the newest message even when nothing is new,
@@ -11,6 +13,7 @@
 use std::collections::BTreeSet;
 
 use anyhow::Context;
+use async_imap::types::UnsolicitedResponse;
 use futures::TryStreamExt;
 
 use super::session::{ImapSession, timed};
@@ -20,6 +23,13 @@ use crate::intake::{self, IntakeError, Source};
 use crate::outbound::queue::{Notice, notify_officers};
 use crate::store::{cursors, flags};
 
+/// Registrations made durable together while a batch is taken through the door: after this
+/// many the watcher runs the durability barrier and wakes the sender, so acknowledgements
+/// go out while the rest of the batch is read rather than after it (at the end of a backlog
+/// the sender would otherwise still have a whole batch to send). The messages leave the
+/// inbox with the batch's one UID MOVE. A barrier costs one fsync (about 0.3 ms here).
+const DURABLE_GROUP: usize = 25;
+
 /// What one drain did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Drained {
@@ -27,6 +37,23 @@ pub struct Drained {
     pub processed: usize,
     /// Messages moved to quarantine.
     pub quarantined: usize,
+    /// The server reported new mail while the drain ran.
+    pub arrived: bool,
+}
+
+/// Empties the unsolicited-response channel; true when it held news of new mail.
+///
+/// Called after every batch, not only after the drain: each UID MOVE brings one EXPUNGE per
+/// message moved, and over a backlog of 10,000 those piled up in the channel (megabytes).
+pub fn arrived_meanwhile(session: &ImapSession) -> bool {
+    let mut news = false;
+    while let Ok(r) = session.unsolicited_responses.try_recv() {
+        news |= matches!(
+            r,
+            UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+        );
+    }
+    news
 }
 
 /// Server capabilities that change how we move mail.
@@ -113,6 +140,7 @@ pub async fn drain(bot: &Bot, session: &mut ImapSession, caps: Caps) -> anyhow::
         let step = drain_batch(bot, session, caps, folder, uidvalidity, batch).await?;
         done.processed += step.processed;
         done.quarantined += step.quarantined;
+        done.arrived |= arrived_meanwhile(session);
         if let Some(last) = batch.last() {
             next_uid = next_uid.max(last.saturating_add(1));
             let mut conn = bot.store.pool().acquire().await?;
@@ -198,6 +226,10 @@ async fn drain_batch(
                     crate::ops::metrics::message(&outcome, started.elapsed());
                     tracing::info!(uid, outcome = %crate::privacy::redact::text(outcome.to_string()), "message processed");
                     processed.push(uid);
+                    if processed.len() % DURABLE_GROUP == 0 {
+                        bot.store.make_durable().await?;
+                        bot.outbox_ready.notify_one();
+                    }
                 }
                 Err(IntakeError::Transient(e)) => {
                     // Move what is done, then give up this round; the rest stays in the inbox.

@@ -1,10 +1,12 @@
 //! The outbox worker: sends due rows over SMTP, one stable Message-ID per row.
 //!
-//! Per row: count the attempt (committed), talk SMTP (no transaction open), then mark the row
-//! sent, retry later (4xx, network, TLS: growing jittered delays persisted in the row) or
-//! failed (5xx, or still failing after `give_up_after`). A crash after the server accepted a
-//! mail but before the row was marked sent is the one window in which a mail can go out
-//! twice; see the README.
+//! Per round of due rows: count an attempt on each (one committed transaction), talk SMTP (no
+//! transaction open; several conversations at once), then mark each row sent, retry later
+//! (4xx, network, TLS: growing jittered delays persisted in the row) or failed (5xx, or still
+//! failing after `give_up_after`). Rows accepted while the previous marks were being written
+//! are marked together, in one transaction and one durability barrier. A crash after the
+//! server accepted a mail but before its row was marked sent is the one window in which a
+//! mail can go out twice; see the README.
 
 use std::time::Duration;
 
@@ -81,15 +83,8 @@ pub async fn send_due(
         if cancel.is_cancelled() {
             return Ok(Duration::ZERO);
         }
-        // Several conversations at once: lettre cannot switch Nagle off, so one connection
-        // waits out the peer's delayed ACK (~40 ms) after every DATA; parallel pooled
-        // connections hide that latency.
-        let results: Vec<anyhow::Result<()>> = futures::stream::iter(due)
-            .map(|row| async move { send_one(bot, transport, settings, &row).await })
-            .buffer_unordered(PARALLEL)
-            .collect()
-            .await;
-        results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+        let claimed = claim(bot, settings, due, now).await?;
+        send_round(bot, transport, settings, &claimed).await?;
     }
     let mut conn = bot.store.pool().acquire().await?;
     cursors::worker_ok(&mut conn, "sender", bot.clock.now()).await?;
@@ -104,87 +99,197 @@ pub async fn send_due(
     })
 }
 
-async fn send_one(
+/// Counts an attempt on each due row, all in one transaction (one commit for the round, not
+/// one per mail); returns the rows this instance claimed. Claimed in id order, so two
+/// instances on one PostgreSQL register lock rows in the same order and never deadlock.
+async fn claim(
     bot: &Bot,
-    transport: &Transport,
     settings: &SmtpSettings,
-    row: &outbox::Outgoing,
-) -> anyhow::Result<()> {
-    let mut conn = bot.store.pool().acquire().await?;
-    let now = bot.clock.now();
+    mut due: Vec<outbox::Outgoing>,
+    now: Timestamp,
+) -> anyhow::Result<Vec<outbox::Outgoing>> {
     let lease_for =
         SignedDuration::try_from(settings.claim_lease).unwrap_or(SignedDuration::from_secs(300));
     let lease = now.saturating_add(lease_for).unwrap_or(now);
-    if !outbox::claim_attempt(&mut conn, row.id, now, lease, &bot.instance.id).await? {
-        // Another instance took it.
-        return Ok(());
+    due.sort_by_key(|row| row.id);
+    let mut tx = bot.store.begin().await?;
+    let mut claimed = Vec::with_capacity(due.len());
+    for row in due {
+        if outbox::claim_attempt(&mut tx, row.id, now, lease, &bot.instance.id).await? {
+            claimed.push(row);
+        }
+        // Else another instance took it.
     }
-    drop(conn);
-    let result = match envelope(row) {
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+/// Sends the claimed rows, several conversations at once, and records each outcome as it
+/// comes: what finished while the previous record was being written is recorded together
+/// (group commit), so the register keeps up without holding a mail back.
+async fn send_round(
+    bot: &Bot,
+    transport: &Transport,
+    settings: &SmtpSettings,
+    rows: &[outbox::Outgoing],
+) -> anyhow::Result<()> {
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    // Several conversations at once: the server's per-message work (cleanup, queue manager,
+    // delivery) overlaps our next message instead of waiting for it. A conversation keeps
+    // its place until its outcome is recorded, so at most PARALLEL accepted mails are ever
+    // unmarked (the resends a crash can cause, see the README).
+    let sending = async move {
+        futures::stream::iter(0..rows.len())
+            .map(|i| {
+                let done_tx = done_tx.clone();
+                async move {
+                    let result = attempt(transport, &rows[i]).await;
+                    let (recorded_tx, recorded) = tokio::sync::oneshot::channel::<()>();
+                    // The receiver lives until every sender is dropped: it cannot be gone.
+                    let _ = done_tx.send((i, result, recorded_tx));
+                    // Answered once the group is recorded, also when recording failed (the
+                    // recorder reports that error for the round).
+                    let _ = recorded.await;
+                }
+            })
+            .buffer_unordered(PARALLEL)
+            .collect::<()>()
+            .await;
+    };
+    let recording = async {
+        let mut first_error = None;
+        let mut finished = Vec::new();
+        while done_rx.recv_many(&mut finished, PARALLEL).await > 0 {
+            let (group, waiting): (Vec<_>, Vec<_>) = finished
+                .drain(..)
+                .map(|(i, result, recorded)| ((&rows[i], result), recorded))
+                .unzip();
+            if let Err(e) = record(bot, settings, &group).await {
+                first_error.get_or_insert(e);
+            }
+            for recorded in waiting {
+                let _ = recorded.send(());
+            }
+        }
+        first_error
+    };
+    let ((), first_error) = tokio::join!(sending, recording);
+    first_error.map_or(Ok(()), Err)
+}
+
+/// One SMTP conversation for a row.
+async fn attempt(transport: &Transport, row: &outbox::Outgoing) -> Result<(), Failure> {
+    match envelope(row) {
         Ok(envelope) => transport.send_raw(&envelope, &row.raw).await,
         Err(e) => Err(Failure::Permanent(format!("unusable envelope: {e}"))),
-    };
+    }
+}
+
+/// Records what a group of conversations ended in: the accepted ones marked sent in one
+/// transaction made durable once, then retries and failures one by one.
+async fn record(
+    bot: &Bot,
+    settings: &SmtpSettings,
+    finished: &[(&outbox::Outgoing, Result<(), Failure>)],
+) -> anyhow::Result<()> {
     let now = bot.clock.now();
-    let mut conn = bot.store.pool().acquire().await?;
-    match result {
-        Ok(_) => {
-            // Recorded on a connection of its own, retried while the register is away: a
-            // mail the server accepted must not go out twice.
-            drop(conn);
-            record_sent(bot, settings, row.id, now).await?;
-            bot.health.ok(Part::Smtp, now);
-            if let Ok(mut conn) = bot.store.pool().acquire().await {
-                metrics::sent(&mut conn, &row.kind, row.complaint_id, now).await;
-            }
+    let sent: Vec<&outbox::Outgoing> = finished
+        .iter()
+        .filter(|(_, result)| result.is_ok())
+        .map(|(row, _)| *row)
+        .collect();
+    if !sent.is_empty() {
+        record_sent(bot, settings, &sent, now).await?;
+        bot.health.ok(Part::Smtp, now);
+        let received = acknowledged_complaints_received(bot, &sent).await;
+        for row in &sent {
+            let received_at = row.complaint_id.and_then(|id| received.get(&id).copied());
+            metrics::mail_sent(
+                &row.kind,
+                received_at.filter(|_| row.kind == "acknowledgement"),
+                now,
+            );
             tracing::info!(id = row.id, kind = %row.kind, to = %crate::privacy::redact::list(&row.recipients), "mail sent");
         }
-        Err(Failure::Temporary(error)) if !expired(row, settings, now) => {
-            let next = now
-                .saturating_add(retry_delay(settings, row.attempts + 1))
-                .unwrap_or(now);
-            tracing::warn!(id = row.id, error = %crate::privacy::redact::text(&error), retry_at = %next, "send failed temporarily");
-            bot.health.failed(Part::Smtp, &error, now);
-            outbox::mark_retry(&mut conn, row.id, next, &error).await?;
-        }
-        Err(Failure::Temporary(error) | Failure::Permanent(error)) => {
-            drop(conn);
-            if metrics::is_refusal(&error) {
-                bot.health.failed(Part::Smtp, &error, now);
+    }
+    for (row, result) in finished {
+        match result {
+            Ok(()) => {}
+            Err(Failure::Temporary(error)) if !expired(row, settings, now) => {
+                let next = now
+                    .saturating_add(retry_delay(settings, row.attempts + 1))
+                    .unwrap_or(now);
+                tracing::warn!(id = row.id, error = %crate::privacy::redact::text(error), retry_at = %next, "send failed temporarily");
+                bot.health.failed(Part::Smtp, error, now);
+                let mut conn = bot.store.pool().acquire().await?;
+                outbox::mark_retry(&mut conn, row.id, next, error).await?;
             }
-            give_up(bot, row, &error, now).await?;
+            Err(Failure::Temporary(error) | Failure::Permanent(error)) => {
+                if metrics::is_refusal(error) {
+                    bot.health.failed(Part::Smtp, error, now);
+                }
+                give_up(bot, row, error, now).await?;
+            }
         }
     }
     Ok(())
 }
 
-/// The server has the mail: records it, waiting out a temporary storage failure (disk full,
-/// database restarting) for up to the claim lease, after which the row could be claimed and
-/// sent again; giving up at once would send it twice for sure.
+/// When the complaints of the acknowledgements among `sent` were received, for the
+/// acknowledgement-time histogram: one query for the group. A failed lookup only loses the
+/// histogram's samples, never the send.
+async fn acknowledged_complaints_received(
+    bot: &Bot,
+    sent: &[&outbox::Outgoing],
+) -> std::collections::BTreeMap<i64, Timestamp> {
+    let ids: Vec<i64> = sent
+        .iter()
+        .filter(|row| row.kind == "acknowledgement")
+        .filter_map(|row| row.complaint_id)
+        .collect();
+    if ids.is_empty() {
+        return std::collections::BTreeMap::new();
+    }
+    let Ok(mut conn) = bot.store.pool().acquire().await else {
+        return std::collections::BTreeMap::new();
+    };
+    crate::store::complaints::received_at_of(&mut conn, &ids)
+        .await
+        .unwrap_or_default()
+}
+
+/// The server has these mails: records them, waiting out a temporary storage failure (disk
+/// full, database restarting) for up to the claim lease, after which a row could be claimed
+/// and sent again; giving up at once would send them twice for sure.
 async fn record_sent(
     bot: &Bot,
     settings: &SmtpSettings,
-    id: i64,
+    rows: &[&outbox::Outgoing],
     now: Timestamp,
 ) -> anyhow::Result<()> {
     let give_up = tokio::time::Instant::now() + settings.claim_lease;
     let mut delay = Duration::from_millis(250);
     loop {
         let result = async {
-            let mut conn = bot.store.pool().acquire().await?;
-            outbox::mark_sent(&mut conn, id, now).await
+            let mut tx = bot.store.begin().await?;
+            for row in rows {
+                outbox::mark_sent(&mut tx, row.id, now).await?;
+            }
+            tx.commit().await?;
+            anyhow::Ok(())
         }
         .await;
         match result {
             Err(e) if crate::store::is_transient(&e) && tokio::time::Instant::now() < give_up => {
-                tracing::warn!(id, error = %format!("{e:#}"), "sent, but the register cannot record it yet; retrying");
+                tracing::warn!(mails = rows.len(), error = %format!("{e:#}"), "sent, but the register cannot record it yet; retrying");
                 tokio::time::sleep(jitter(delay)).await;
                 delay = (delay * 2).min(Duration::from_secs(10));
             }
             Ok(()) => {
                 // "Sent" must survive a power cut too, or the mail goes out again after it
-                // (one WAL fsync on SQLite; nothing on PostgreSQL).
+                // (one WAL fsync on SQLite for the group; nothing on PostgreSQL).
                 if let Err(e) = bot.store.make_durable().await {
-                    tracing::warn!(id, error = %format!("{e:#}"), "sent, but could not make that durable");
+                    tracing::warn!(mails = rows.len(), error = %format!("{e:#}"), "sent, but could not make that durable");
                 }
                 return Ok(());
             }

@@ -41,9 +41,11 @@ pub async fn register(
     period: &Period,
     with_names: bool,
 ) -> anyhow::Result<Register> {
-    // Two connections, not more (the daemon shares the pool), each reading half of the
-    // period (by time), so that two database workers and two decoders run at once: reading
-    // is most of the time a report of a large register takes.
+    // Two connections, each reading half of the period (by time), so that two database
+    // workers and two decoders run at once: reading is most of the time a report of a large
+    // register takes. Both are readers of their own, outside the pool: on SQLite the pool is
+    // one connection, shared with the daemon's workers, and `#rapport` builds the report
+    // while its own mail's transaction holds that connection.
     let (start, end) = (period.start(), period.end());
     let mid =
         Timestamp::from_second(start.as_second() + (end.as_second() - start.as_second()) / 2)?;
@@ -51,7 +53,7 @@ pub async fn register(
     let first = tokio::spawn({
         let store = store.clone();
         async move {
-            let mut conn = acquire(&store).await?;
+            let mut conn = store.reader().await?;
             let first = complaints(&mut conn, start, mid, with_names).await?;
             let previous = match previous {
                 Some(p) => complaints(&mut conn, p.start(), p.end(), with_names).await?,
@@ -60,7 +62,7 @@ pub async fn register(
             Ok::<_, anyhow::Error>((first, previous))
         }
     });
-    let mut conn = acquire(store).await?;
+    let mut conn = store.reader().await?;
     let second = complaints(&mut conn, mid, end, with_names).await?;
     let recommendations = recommendations(&mut conn, period).await?;
     let measures = measures(&mut conn, period).await?;
@@ -73,14 +75,6 @@ pub async fn register(
         recommendations,
         measures,
     })
-}
-
-async fn acquire(store: &Store) -> anyhow::Result<sqlx::pool::PoolConnection<sqlx::Any>> {
-    store
-        .pool()
-        .acquire()
-        .await
-        .context("Failed to open the register")
 }
 
 // Read by position in `from_row`: keep the order. Only what the report uses: every value

@@ -40,15 +40,9 @@ pub(super) async fn refresh(bot: &Bot, now: Timestamp, scope: Scope) -> anyhow::
             (open, store::reminders_of_open(&mut conn).await?)
         }
         Scope::ChangedSince(since) => {
-            let mut open = Vec::new();
-            let mut existing = std::collections::BTreeMap::new();
-            for id in store::changed_open_complaints(&mut conn, since, now).await? {
-                if let Some(t) = store::tracked(&mut conn, id).await? {
-                    existing.insert(id, store::reminders_of(&mut conn, id).await?);
-                    open.push(t);
-                }
-            }
-            (open, existing)
+            let ids = store::changed_open_complaints(&mut conn, since, now).await?;
+            let open = store::tracked_many(&mut conn, &ids).await?;
+            (open, store::reminders_of_many(&mut conn, &ids).await?)
         }
     };
     for t in &mut open {
@@ -71,9 +65,17 @@ pub(super) async fn refresh(bot: &Bot, now: Timestamp, scope: Scope) -> anyhow::
         return Ok(());
     }
     let mut tx = bot.store.begin().await?;
-    for (complaint_id, change) in &changes {
+    let inserts: Vec<(i64, &Due)> = changes
+        .iter()
+        .filter_map(|(complaint_id, change)| match change {
+            Change::Insert(due) => Some((*complaint_id, due)),
+            _ => None,
+        })
+        .collect();
+    store::insert_reminders(&mut tx, &inserts, now).await?;
+    for (_, change) in &changes {
         match change {
-            Change::Insert(due) => store::insert_reminder(&mut tx, *complaint_id, due, now).await?,
+            Change::Insert(_) => {}
             Change::Revive(id) => store::revive_reminder(&mut tx, *id).await?,
             Change::Drop(id) => store::drop_reminder(&mut tx, *id, now).await?,
         }

@@ -23,22 +23,17 @@ pub struct StoredComplaint {
 /// Allocates the next reference of `year`. Runs inside the caller's transaction, so a
 /// rolled-back registration does not use up a number and a committed one is never reused.
 pub async fn next_reference(conn: &mut AnyConnection, year: i16) -> anyhow::Result<Reference> {
-    sqlx::query(
-        "INSERT INTO reference_counters (year, last_number) VALUES ($1, 0) \
-         ON CONFLICT (year) DO NOTHING",
-    )
-    .bind(i64::from(year))
-    .execute(&mut *conn)
-    .await
-    .context("next_reference: INSERT INTO reference_counters")?;
+    // One statement: the year's first number, or the next one (both SQLite and PostgreSQL
+    // name the existing row by its table in DO UPDATE).
     let query = sqlx::query(
-        "UPDATE reference_counters SET last_number = last_number + 1 WHERE year = $1 \
+        "INSERT INTO reference_counters (year, last_number) VALUES ($1, 1) \
+         ON CONFLICT (year) DO UPDATE SET last_number = reference_counters.last_number + 1 \
          RETURNING last_number",
     )
     .bind(i64::from(year));
     let row = super::returning(query, conn)
         .await
-        .context("UPDATE reference_counters")?
+        .context("next_reference: INSERT INTO reference_counters")?
         .ok_or(sqlx::Error::RowNotFound)?;
     let n: i64 = row.try_get(0)?;
     let number = u32::try_from(n).context("reference counter out of range")?;
@@ -174,6 +169,53 @@ pub async fn load_by_id(
         .await
         .context("load_by_id: SELECT FROM complaints")?;
     row.as_ref().map(from_row).transpose()
+}
+
+/// The complaints with these row ids (those that exist), by id: one query per
+/// [`crate::store::ID_CHUNK`] ids.
+pub async fn load_many(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> anyhow::Result<Vec<StoredComplaint>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(super::ID_CHUNK) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM complaints WHERE id IN ({}) ORDER BY id",
+            super::placeholders(1, chunk.len())
+        );
+        let rows = chunk
+            .iter()
+            .fold(sqlx::query(&sql).persistent(false), |q, id| q.bind(*id))
+            .fetch_all(&mut *conn)
+            .await
+            .context("load_many: SELECT FROM complaints")?;
+        for row in &rows {
+            found.push(from_row(row)?);
+        }
+    }
+    Ok(found)
+}
+
+/// When each of these complaints was received, by row id (those that exist).
+pub async fn received_at_of(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> anyhow::Result<std::collections::BTreeMap<i64, Timestamp>> {
+    let mut received = std::collections::BTreeMap::new();
+    for chunk in ids.chunks(super::ID_CHUNK) {
+        let sql = format!(
+            "SELECT id, received_at FROM complaints WHERE id IN ({})",
+            super::placeholders(1, chunk.len())
+        );
+        let rows: Vec<(i64, i64)> = chunk
+            .iter()
+            .fold(sqlx::query_as(&sql).persistent(false), |q, id| q.bind(*id))
+            .fetch_all(&mut *conn)
+            .await
+            .context("received_at_of: SELECT FROM complaints")?;
+        received.extend(rows.into_iter().map(|(id, at)| (id, from_secs(at))));
+    }
+    Ok(received)
 }
 
 /// Which complaints to list.

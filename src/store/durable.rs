@@ -53,6 +53,10 @@ pub(super) struct Durability {
     method: Method,
     /// Held while a barrier runs (concurrent callers queue up) and by [`DurabilityPause`].
     gate: Mutex<()>,
+    /// Barriers begun (their fsync started), counted under the gate.
+    begun: AtomicU64,
+    /// The `begun` number of the last barrier that succeeded.
+    last_ok: AtomicU64,
     completed: AtomicU64,
     waiting: AtomicUsize,
 }
@@ -99,6 +103,8 @@ impl Durability {
         Ok(Durability {
             method,
             gate: Mutex::new(()),
+            begun: AtomicU64::new(0),
+            last_ok: AtomicU64::new(0),
             completed: AtomicU64::new(0),
             waiting: AtomicUsize::new(0),
         })
@@ -107,11 +113,24 @@ impl Durability {
 
 impl Store {
     /// Makes every transaction committed so far survive a power cut (one fsync on SQLite).
+    ///
+    /// Callers that queue behind a running barrier share the next one: when a barrier that
+    /// began after a caller arrived has succeeded by the time that caller gets the gate, its
+    /// fsync covered the caller's commits too, and the caller returns without one of its
+    /// own. The watcher and the sender thus make their batches durable together.
     pub async fn make_durable(&self) -> anyhow::Result<Durable> {
         let d = Arc::clone(&self.durability);
         d.waiting.fetch_add(1, Ordering::SeqCst);
+        // Read before waiting: only a barrier begun after this point covers our commits.
+        let arrived = d.begun.load(Ordering::SeqCst);
         let gate = d.gate.lock().await;
         d.waiting.fetch_sub(1, Ordering::SeqCst);
+        if d.last_ok.load(Ordering::SeqCst) > arrived {
+            drop(gate);
+            let generation = d.completed.load(Ordering::SeqCst);
+            return Ok(Durable { generation });
+        }
+        let number = d.begun.fetch_add(1, Ordering::SeqCst) + 1;
         match &d.method {
             Method::SqliteFile(db) => sync_sqlite(db.clone()).await?,
             Method::Nothing
@@ -120,8 +139,9 @@ impl Store {
             } => {}
             Method::Postgres { asynchronous: true } => flush_postgres(&self.pool).await?,
         }
-        drop(gate);
+        d.last_ok.store(number, Ordering::SeqCst);
         let generation = d.completed.fetch_add(1, Ordering::SeqCst) + 1;
+        drop(gate);
         Ok(Durable { generation })
     }
 

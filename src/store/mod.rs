@@ -40,6 +40,9 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// How to open a connection outside the pool ([`Store::reader`]); holds the password.
+    /// None for an in-memory SQLite database, which another connection would not see.
+    options: Option<ReaderOptions>,
     /// The durability barrier (see [`durable`]).
     durability: std::sync::Arc<durable::Durability>,
 }
@@ -47,6 +50,18 @@ pub struct Store {
 // SQLite allows one writer at a time; a concurrent `ingest` from the MTA pipe waits this long
 // for the lock before the call fails as temporary (exit 75, the MTA retries).
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
+
+/// One pooled connection on SQLite. A connection keeps its page cache across its own
+/// commits, but throws all of it away when it finds that another connection wrote (WAL mode
+/// compares the WAL header at the start of every read). sqlx hands idle connections out in
+/// turn, so with several every transaction started cold and read its pages again: in a
+/// profile of a backlog that re-reading was most of the bot's CPU. SQLite writes one
+/// transaction at a time anyway; the few long reads (the report) open a reader of their
+/// own ([`Store::reader`]).
+const SQLITE_CONNECTIONS: u32 = 1;
+/// PostgreSQL serves connections in parallel: enough for the watcher, the sender's
+/// conversations and the scheduler at once.
+const POSTGRES_CONNECTIONS: u32 = 8;
 
 impl Store {
     /// Connects, creating the SQLite file when missing, and applies pending migrations.
@@ -78,7 +93,10 @@ impl Store {
             .await
             .with_context(|| format!("Failed to open database {}", redact(&url)))?;
         let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
+            .max_connections(match backend {
+                Backend::Sqlite => SQLITE_CONNECTIONS,
+                Backend::Postgres => POSTGRES_CONNECTIONS,
+            })
             .acquire_timeout(Duration::from_secs(15))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
@@ -96,13 +114,15 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .with_context(|| format!("Failed to open database {}", redact(&url)))?;
         let durability = std::sync::Arc::new(durable::Durability::detect(&pool, backend).await?);
         let store = Store {
             pool,
             backend,
+            options: (!(url.contains(":memory:") || url.contains("mode=memory")))
+                .then(|| ReaderOptions(std::sync::Arc::new(options))),
             durability,
         };
         store.migrate().await?;
@@ -136,9 +156,68 @@ impl Store {
         self.pool.begin().await
     }
 
+    /// A connection of its own, outside the pool, for a long read beside the pool's work
+    /// (the report reads half of a year on it while the pool reads the other half). Reading
+    /// changes nothing, so it costs the pool's connection none of its page cache. An
+    /// in-memory database has no other connection: there it is the pool's.
+    pub async fn reader(&self) -> anyhow::Result<Reader> {
+        use sqlx::ConnectOptions;
+        let Some(ReaderOptions(options)) = &self.options else {
+            return Ok(Reader::Pooled(self.pool.acquire().await?));
+        };
+        let mut conn = options
+            .connect()
+            .await
+            .context("Failed to open a reading connection to the register")?;
+        if self.backend == Backend::Sqlite {
+            let busy = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
+            conn.execute(busy.as_str()).await?;
+        }
+        Ok(Reader::Own(conn))
+    }
+
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Connect options kept for [`Store::reader`]; its `Debug` shows nothing, since the options
+/// hold the database password.
+#[derive(Clone)]
+struct ReaderOptions(std::sync::Arc<AnyConnectOptions>);
+
+impl std::fmt::Debug for ReaderOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReaderOptions(..)")
+    }
+}
+
+/// A connection for reading, from [`Store::reader`].
+#[derive(Debug)]
+pub enum Reader {
+    /// Opened for the caller, closed when dropped.
+    Own(sqlx::AnyConnection),
+    /// The pool's (an in-memory database).
+    Pooled(sqlx::pool::PoolConnection<sqlx::Any>),
+}
+
+impl std::ops::Deref for Reader {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        match self {
+            Reader::Own(c) => c,
+            Reader::Pooled(c) => c,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Reader {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        match self {
+            Reader::Own(c) => c,
+            Reader::Pooled(c) => c,
+        }
     }
 }
 
@@ -172,6 +251,22 @@ pub async fn returning<'q>(
     conn: &mut sqlx::AnyConnection,
 ) -> Result<Option<sqlx::any::AnyRow>, sqlx::Error> {
     Ok(query.fetch_all(conn).await?.into_iter().next())
+}
+
+/// Row ids per `IN (...)` list: far below the bind limits of SQLite (32,766) and
+/// PostgreSQL (65,535), and one statement for the few hundred rows a busy minute changes.
+pub const ID_CHUNK: usize = 500;
+
+/// `$first, $first+1, ...`: `n` numbered placeholders for an `IN (...)` list or a row.
+///
+/// A statement built with it is run with `persistent(false)`: sqlx keeps up to 100 prepared
+/// statements per connection, and every list length would be one more, each holding a
+/// large compiled program (the bot's memory grew by megabytes with them).
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Unix seconds for the database.
@@ -226,6 +321,13 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_from_the_first() {
+        assert_eq!(placeholders(1, 3), "$1, $2, $3");
+        assert_eq!(placeholders(4, 1), "$4");
+        assert_eq!(placeholders(1, 0), "");
+    }
 
     #[test]
     fn passwords_in_database_urls_are_redacted() {

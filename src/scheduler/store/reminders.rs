@@ -112,6 +112,70 @@ pub async fn reminders_of(
     rows.iter().map(reminder_from).collect()
 }
 
+/// The reminders of these complaints, by complaint: one query per
+/// [`crate::store::ID_CHUNK`] complaints.
+pub async fn reminders_of_many(
+    conn: &mut AnyConnection,
+    complaint_ids: &[i64],
+) -> anyhow::Result<BTreeMap<i64, Vec<Reminder>>> {
+    let mut by = BTreeMap::<i64, Vec<Reminder>>::new();
+    for chunk in complaint_ids.chunks(crate::store::ID_CHUNK) {
+        let sql = format!(
+            "SELECT {REMINDER_COLUMNS} FROM reminders WHERE complaint_id IN ({}) ORDER BY id",
+            crate::store::placeholders(1, chunk.len())
+        );
+        let rows = chunk
+            .iter()
+            .fold(sqlx::query(&sql).persistent(false), |q, id| q.bind(*id))
+            .fetch_all(&mut *conn)
+            .await
+            .context("reminders_of_many: SELECT FROM reminders")?;
+        for r in &rows {
+            let reminder = reminder_from(r)?;
+            by.entry(reminder.complaint_id).or_default().push(reminder);
+        }
+    }
+    Ok(by)
+}
+
+/// Rows per multi-row `INSERT INTO reminders` (5 values each).
+const INSERT_CHUNK: usize = 100;
+
+/// Adds wanted reminders, [`INSERT_CHUNK`] rows per statement (a new complaint wants
+/// several); like [`insert_reminder`], nothing for one that exists.
+pub async fn insert_reminders(
+    conn: &mut AnyConnection,
+    wanted: &[(i64, &Due)],
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    for chunk in wanted.chunks(INSERT_CHUNK) {
+        let rows = (0..chunk.len())
+            .map(|i| format!("({})", crate::store::placeholders(i * 5 + 1, 5)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO reminders (complaint_id, kind, due_at, deadline, created_at) \
+             VALUES {rows} ON CONFLICT (complaint_id, kind, due_at) DO NOTHING"
+        );
+        chunk
+            .iter()
+            .fold(
+                sqlx::query(&sql).persistent(false),
+                |q, (complaint_id, due)| {
+                    q.bind(*complaint_id)
+                        .bind(due.kind.as_str())
+                        .bind(secs(due.due_at))
+                        .bind(secs(due.deadline))
+                        .bind(secs(now))
+                },
+            )
+            .execute(&mut *conn)
+            .await
+            .context("insert_reminders: INSERT INTO reminders")?;
+    }
+    Ok(())
+}
+
 /// Adds a wanted reminder (nothing when it exists: several instances may plan at once).
 pub async fn insert_reminder(
     conn: &mut AnyConnection,
