@@ -82,7 +82,7 @@ pub(super) async fn event(
         complaint_id: e.complaint,
         at,
         actor: e.actor,
-        kind: e.kind.as_str(),
+        kind: e.kind,
         detail: e.detail,
         message_pk: e.message,
         outbox_id: None,
@@ -110,7 +110,7 @@ pub(super) async fn raise(
     reason: &str,
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    flags::raise(conn, message, complaint, kind.as_str(), reason, now).await?;
+    flags::raise(conn, message, complaint, kind, reason, now).await?;
     Ok(())
 }
 

@@ -19,6 +19,7 @@ use futures::TryStreamExt;
 use super::session::{ImapSession, timed};
 use crate::app::Bot;
 use crate::config::MailboxSettings;
+use crate::domain::FlagKind;
 use crate::intake::{self, IntakeError, Source};
 use crate::outbound::queue::{Notice, notify_officers};
 use crate::store::{cursors, flags};
@@ -276,7 +277,7 @@ async fn quarantine(
     for (uid, reason) in failed {
         tracing::warn!(uid, reason = %crate::privacy::redact::text(reason), "quarantined");
         let detail = format!("IMAP message (uid {uid}) moved to folder {folder}: {reason}");
-        flags::raise(&mut tx, None, None, "quarantined", &detail, now).await?;
+        flags::raise(&mut tx, None, None, FlagKind::Quarantined, &detail, now).await?;
         notify_officers(bot, &mut tx, None, Notice::Quarantined, &detail, now).await?;
     }
     tx.commit().await?;

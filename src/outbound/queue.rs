@@ -6,7 +6,7 @@ use sqlx::AnyConnection;
 
 use super::compose::{Draft, FileAttachment, compose, new_message_id};
 use crate::app::Bot;
-use crate::domain::{EmailAddress, MessageId, Reference};
+use crate::domain::{EmailAddress, EventKind, MessageId, Reference};
 use crate::store::{events, outbox};
 
 /// The actor name the bot uses on timelines.
@@ -120,7 +120,7 @@ pub async fn enqueue_with_attachments(
                 complaint_id,
                 at: now,
                 actor: BOT,
-                kind: "mail_out",
+                kind: EventKind::MailOut,
                 detail: &detail,
                 message_pk: None,
                 outbox_id: Some(id),

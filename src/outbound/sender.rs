@@ -19,6 +19,7 @@ use super::queue::{Notice, notify_officers};
 use super::smtp::{self, Failure, Transport};
 use crate::app::Bot;
 use crate::config::SmtpSettings;
+use crate::domain::FlagKind;
 use crate::net::jitter;
 use crate::ops::{Part, metrics};
 use crate::store::{cursors, flags, outbox};
@@ -345,7 +346,15 @@ async fn give_up(
         "mail #{} ({}) to {} could not be delivered: {error}",
         row.id, row.kind, row.recipients
     );
-    flags::raise(&mut tx, None, row.complaint_id, "send_failed", &detail, now).await?;
+    flags::raise(
+        &mut tx,
+        None,
+        row.complaint_id,
+        FlagKind::SendFailed,
+        &detail,
+        now,
+    )
+    .await?;
     if row.kind != "officer_notice" {
         notify_officers(bot, &mut tx, None, Notice::NotDelivered, &detail, now).await?;
     }

@@ -75,7 +75,7 @@ pub async fn anonymise(
             complaint_id: id,
             at: now,
             actor: &rule.actor,
-            kind: crate::domain::EventKind::Anonymised.as_str(),
+            kind: crate::domain::EventKind::Anonymised,
             detail: &detail,
             message_pk: None,
             outbox_id: None,

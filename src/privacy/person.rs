@@ -195,7 +195,7 @@ async fn withdraw(
             complaint_id: id,
             at: now,
             actor,
-            kind: crate::domain::EventKind::Withdrawn.as_str(),
+            kind: crate::domain::EventKind::Withdrawn,
             detail: "closed as withdrawn before erasure",
             message_pk: None,
             outbox_id: None,

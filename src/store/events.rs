@@ -15,8 +15,8 @@ pub struct NewEvent<'a> {
     pub at: Timestamp,
     /// Who: an address, or `klachtenbot` for the bot itself.
     pub actor: &'a str,
-    /// What kind: `registered`, `mail_in`, `mail_out`, `acknowledged`, `suppressed`, ...
-    pub kind: &'a str,
+    /// What kind.
+    pub kind: crate::domain::EventKind,
     /// Human-readable detail.
     pub detail: &'a str,
     /// The received message it concerns.
@@ -34,7 +34,7 @@ pub async fn append(conn: &mut AnyConnection, e: &NewEvent<'_>) -> anyhow::Resul
     .bind(e.complaint_id)
     .bind(secs(e.at))
     .bind(e.actor)
-    .bind(e.kind)
+    .bind(e.kind.as_str())
     .bind(e.detail)
     .bind(e.message_pk)
     .bind(e.outbox_id)

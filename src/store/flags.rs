@@ -11,7 +11,7 @@ pub async fn raise(
     conn: &mut AnyConnection,
     message_pk: Option<i64>,
     complaint_id: Option<i64>,
-    reason: &str,
+    reason: crate::domain::FlagKind,
     detail: &str,
     now: Timestamp,
 ) -> anyhow::Result<i64> {
@@ -21,7 +21,7 @@ pub async fn raise(
     )
     .bind(message_pk)
     .bind(complaint_id)
-    .bind(reason)
+    .bind(reason.as_str())
     .bind(detail)
     .bind(secs(now));
     let row = super::returning(query, conn)
