@@ -11,7 +11,8 @@
 use anyhow::Context;
 use futures::TryStreamExt;
 use jiff::Timestamp;
-use sqlx::{AnyConnection, ColumnIndex, Decode, Row, Type};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::Period;
 use super::figures::{Measure, Recommendation};
@@ -52,20 +53,17 @@ pub async fn register(
     let first = tokio::spawn({
         let store = store.clone();
         async move {
-            let mut conn = Complaints::open(&store).await?;
-            let first = conn.read(start, mid, with_names).await?;
+            let mut conn = store.reader().await?;
+            let first = complaints(&mut conn, start, mid, with_names).await?;
             let previous = match previous {
-                Some(p) => conn.read(p.start(), p.end(), with_names).await?,
+                Some(p) => complaints(&mut conn, p.start(), p.end(), with_names).await?,
                 None => Vec::new(),
             };
             Ok::<_, anyhow::Error>((first, previous))
         }
     });
-    let second = Complaints::open(store)
-        .await?
-        .read(mid, end, with_names)
-        .await?;
     let mut conn = store.reader().await?;
+    let second = complaints(&mut conn, mid, end, with_names).await?;
     let recommendations = recommendations(&mut conn, period).await?;
     let measures = measures(&mut conn, period).await?;
     drop(conn);
@@ -79,44 +77,6 @@ pub async fn register(
     })
 }
 
-/// A connection the complaints are read over: sqlx's own SQLite driver where the register
-/// is an SQLite file (see [`Store::sqlite_reader`]), else a reader through `Any`.
-enum Complaints {
-    Sqlite(sqlx::SqliteConnection),
-    Any(crate::store::Reader),
-}
-
-impl Complaints {
-    async fn open(store: &Store) -> anyhow::Result<Complaints> {
-        Ok(match store.sqlite_reader().await? {
-            Some(conn) => Complaints::Sqlite(conn),
-            None => Complaints::Any(store.reader().await?),
-        })
-    }
-
-    /// Complaints received in `[start, end)`, oldest first.
-    async fn read(
-        &mut self,
-        start: Timestamp,
-        end: Timestamp,
-        with_names: bool,
-    ) -> anyhow::Result<Vec<Complaint>> {
-        let sql = select(with_names);
-        let (start, end) = (secs(start), secs(end));
-        // Streamed: each row is decoded while the database produces the next.
-        match self {
-            Complaints::Sqlite(conn) => {
-                let rows = sqlx::query(&sql).bind(start).bind(end).fetch(&mut *conn);
-                collect(rows, with_names).await
-            }
-            Complaints::Any(conn) => {
-                let rows = sqlx::query(&sql).bind(start).bind(end).fetch(&mut **conn);
-                collect(rows, with_names).await
-            }
-        }
-    }
-}
-
 // Read by position in `from_row`: keep the order. Only what the report uses: every value
 // read costs (about half a microsecond each with sqlx on SQLite), so the long texts and the
 // staff addresses stay in the register.
@@ -127,29 +87,27 @@ const COLUMNS: &str = "reference, received_at, channel, origin, customer_type, s
 const NAME_COLUMNS: &str =
     "complainant_name, complainant_email, complainant_phone, complainant_organisation";
 
-/// The query for complaints received in `[$1, $2)`, oldest first.
-fn select(with_names: bool) -> String {
+/// Complaints received in `[start, end)`, oldest first.
+pub async fn complaints(
+    conn: &mut AnyConnection,
+    start: Timestamp,
+    end: Timestamp,
+    with_names: bool,
+) -> anyhow::Result<Vec<Complaint>> {
     let names = if with_names {
         format!(", {NAME_COLUMNS}")
     } else {
         String::new()
     };
-    format!(
+    let sql = format!(
         "SELECT {COLUMNS}{names} FROM complaints WHERE received_at >= $1 AND received_at < $2 \
          ORDER BY received_at, id"
-    )
-}
-
-async fn collect<R>(
-    mut rows: impl futures::Stream<Item = Result<R, sqlx::Error>> + Unpin,
-    with_names: bool,
-) -> anyhow::Result<Vec<Complaint>>
-where
-    R: Row,
-    usize: ColumnIndex<R>,
-    for<'r> &'r str: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
-{
+    );
+    // Streamed: each row is decoded while the database produces the next.
+    let mut rows = sqlx::query(&sql)
+        .bind(secs(start))
+        .bind(secs(end))
+        .fetch(&mut *conn);
     let mut out = Vec::new();
     while let Some(row) = rows
         .try_next()
@@ -163,18 +121,9 @@ where
     Ok(out)
 }
 
-/// One complaint from its row, whichever driver read it. Words that name a kind are read
-/// borrowed (`&str`) and parsed; only texts the report keeps are copied.
-fn from_row<R>(row: &R, with_names: bool) -> anyhow::Result<Complaint>
-where
-    R: Row,
-    usize: ColumnIndex<R>,
-    for<'r> &'r str: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
-{
-    let word = |i: usize| -> anyhow::Result<&str> { Ok(row.try_get(i)?) };
-    let opt_word = |i: usize| -> anyhow::Result<Option<&str>> { Ok(row.try_get(i)?) };
-    let text = |i: usize| -> anyhow::Result<Option<String>> { Ok(opt_word(i)?.map(str::to_owned)) };
+fn from_row(row: &AnyRow, with_names: bool) -> anyhow::Result<Complaint> {
+    let text = |i: usize| -> anyhow::Result<Option<String>> { Ok(row.try_get(i)?) };
+    let word = |i: usize| -> anyhow::Result<String> { Ok(row.try_get(i)?) };
     let time = |i: usize| -> anyhow::Result<Timestamp> { Ok(from_secs(row.try_get(i)?)) };
     let opt_time =
         |i: usize| -> anyhow::Result<Option<Timestamp>> { Ok(from_opt_secs(row.try_get(i)?)) };
@@ -184,7 +133,7 @@ where
     let complainant = if with_names {
         Complainant {
             name: text(21)?,
-            email: opt_word(22)?.and_then(|s| EmailAddress::parse(s).ok()),
+            email: text(22)?.and_then(|s| EmailAddress::parse(&s).ok()),
             phone: text(23)?,
             organisation: text(24)?,
         }
@@ -192,26 +141,26 @@ where
         Complainant::default()
     };
     Ok(Complaint {
-        reference: reference_of(word(0)?)?,
+        reference: reference_of(&word(0)?)?,
         received_at: time(1)?,
-        channel: Channel::parse(word(2)?)?,
-        origin: Origin::parse(word(3)?)?,
-        customer_type: opt_word(4)?.map(CustomerType::parse).transpose()?,
+        channel: Channel::parse(&word(2)?)?,
+        origin: Origin::parse(&word(3)?)?,
+        customer_type: text(4)?.map(|s| CustomerType::parse(&s)).transpose()?,
         complainant,
         received_by: None,
-        subject: word(5)?.to_owned(),
+        subject: word(5)?,
         description: String::new(),
         category: text(6)?,
         department: text(7)?,
         assignee: None,
         concerned: None,
-        classification: Classification::parse(word(8)?)?,
+        classification: Classification::parse(&word(8)?)?,
         root_cause: text(9)?,
         advice: None,
         solution: None,
         verdict: None,
-        status: Status::parse(word(10)?)?,
-        outcome: opt_word(11)?.map(Outcome::parse).transpose()?,
+        status: Status::parse(&word(10)?)?,
+        outcome: text(11)?.map(|s| Outcome::parse(&s)).transpose()?,
         deadlines: Deadlines {
             acknowledge_by: time(12)?,
             explain_by: time(13)?,

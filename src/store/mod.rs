@@ -180,29 +180,6 @@ impl Store {
         Ok(Reader::Own(conn))
     }
 
-    /// On SQLite, a reading connection of its own through sqlx's SQLite driver itself rather
-    /// than `Any`: `Any` turns every value of every row into an `AnyValue` first (a column
-    /// descriptor and a copy per value), which is most of the time the report takes to read
-    /// 100,000 complaints. `None` on PostgreSQL and for an in-memory register (use
-    /// [`Store::reader`] there).
-    pub async fn sqlite_reader(&self) -> anyhow::Result<Option<sqlx::SqliteConnection>> {
-        use sqlx::ConnectOptions;
-        let Some(ReaderOptions(options)) = &self.options else {
-            return Ok(None);
-        };
-        if self.backend != Backend::Sqlite {
-            return Ok(None);
-        }
-        let native = sqlx::sqlite::SqliteConnectOptions::from_url(&options.database_url)
-            .context("The register's address is no SQLite address")?
-            .busy_timeout(Duration::from_millis(SQLITE_BUSY_TIMEOUT_MS.into()));
-        let conn = native
-            .connect()
-            .await
-            .context("Failed to open a reading connection to the register")?;
-        Ok(Some(conn))
-    }
-
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
