@@ -86,9 +86,7 @@ pub async fn open_complaints(conn: &mut AnyConnection) -> anyhow::Result<Vec<Tra
         .await
         .context("open_complaints: SELECT FROM complaints")?;
     let mut updated = BTreeMap::new();
-    for r in &rows {
-        updated.insert(r.try_get::<i64, _>(0)?, from_secs(r.try_get(1)?));
-    }
+    add_updated(&mut updated, &rows)?;
     let rows = sqlx::query(
         "SELECT id, complaint_id, solve_by, started_at, ended_at FROM complaint_pauses \
          WHERE complaint_id IN (SELECT id FROM complaints WHERE status <> 'closed') ORDER BY id",
@@ -96,14 +94,44 @@ pub async fn open_complaints(conn: &mut AnyConnection) -> anyhow::Result<Vec<Tra
     .fetch_all(&mut *conn)
     .await
     .context("open_complaints: SELECT FROM complaint_pauses")?;
-    let mut pauses: BTreeMap<i64, Vec<Pause>> = BTreeMap::new();
-    for r in &rows {
+    let mut pauses = BTreeMap::new();
+    add_pauses(&mut pauses, &rows)?;
+    Ok(with_updates_and_pauses(found, &updated, pauses))
+}
+
+/// `updated_at` by complaint id, from rows of `SELECT id, updated_at`.
+fn add_updated(
+    updated: &mut BTreeMap<i64, Timestamp>,
+    rows: &[sqlx::any::AnyRow],
+) -> anyhow::Result<()> {
+    for r in rows {
+        updated.insert(r.try_get::<i64, _>(0)?, from_secs(r.try_get(1)?));
+    }
+    Ok(())
+}
+
+/// Pauses by complaint id, from rows of `SELECT id, complaint_id, solve_by, started_at,
+/// ended_at FROM complaint_pauses`.
+fn add_pauses(
+    pauses: &mut BTreeMap<i64, Vec<Pause>>,
+    rows: &[sqlx::any::AnyRow],
+) -> anyhow::Result<()> {
+    for r in rows {
         pauses
             .entry(r.try_get(1)?)
             .or_default()
             .push(pause_from(r)?);
     }
-    Ok(found
+    Ok(())
+}
+
+/// The complaints with their `updated_at` (else their receipt) and pauses.
+fn with_updates_and_pauses(
+    found: Vec<StoredComplaint>,
+    updated: &BTreeMap<i64, Timestamp>,
+    mut pauses: BTreeMap<i64, Vec<Pause>>,
+) -> Vec<Tracked> {
+    found
         .into_iter()
         .map(|stored| Tracked {
             updated_at: updated
@@ -113,7 +141,7 @@ pub async fn open_complaints(conn: &mut AnyConnection) -> anyhow::Result<Vec<Tra
             pauses: pauses.remove(&stored.id).unwrap_or_default(),
             stored,
         })
-        .collect())
+        .collect()
 }
 
 /// A cheap fingerprint of the register's complaints: the last timeline event, the latest
@@ -156,7 +184,7 @@ pub async fn changed_open_complaints(
 pub async fn tracked_many(conn: &mut AnyConnection, ids: &[i64]) -> anyhow::Result<Vec<Tracked>> {
     let found = complaints::load_many(conn, ids).await?;
     let mut updated = BTreeMap::new();
-    let mut pauses: BTreeMap<i64, Vec<Pause>> = BTreeMap::new();
+    let mut pauses = BTreeMap::new();
     for chunk in ids.chunks(crate::store::ID_CHUNK) {
         let list = crate::store::placeholders(1, chunk.len());
         let sql = format!("SELECT id, updated_at FROM complaints WHERE id IN ({list})");
@@ -166,9 +194,7 @@ pub async fn tracked_many(conn: &mut AnyConnection, ids: &[i64]) -> anyhow::Resu
             .fetch_all(&mut *conn)
             .await
             .context("tracked_many: SELECT FROM complaints")?;
-        for r in &rows {
-            updated.insert(r.try_get::<i64, _>(0)?, from_secs(r.try_get(1)?));
-        }
+        add_updated(&mut updated, &rows)?;
         let sql = format!(
             "SELECT id, complaint_id, solve_by, started_at, ended_at FROM complaint_pauses \
              WHERE complaint_id IN ({list}) ORDER BY id"
@@ -179,24 +205,9 @@ pub async fn tracked_many(conn: &mut AnyConnection, ids: &[i64]) -> anyhow::Resu
             .fetch_all(&mut *conn)
             .await
             .context("tracked_many: SELECT FROM complaint_pauses")?;
-        for r in &rows {
-            pauses
-                .entry(r.try_get(1)?)
-                .or_default()
-                .push(pause_from(r)?);
-        }
+        add_pauses(&mut pauses, &rows)?;
     }
-    Ok(found
-        .into_iter()
-        .map(|stored| Tracked {
-            updated_at: updated
-                .get(&stored.id)
-                .copied()
-                .unwrap_or(stored.complaint.received_at),
-            pauses: pauses.remove(&stored.id).unwrap_or_default(),
-            stored,
-        })
-        .collect())
+    Ok(with_updates_and_pauses(found, &updated, pauses))
 }
 
 /// One complaint with its `updated_at` and pauses (inside the send transaction).
