@@ -10,9 +10,9 @@ mod reminders;
 
 pub use digests::{claim_digest, digest_done, last_digest_at, set_digest_outbox};
 pub use reminders::{
-    Reminder, claim_reminder, drop_reminder, due_reminders, insert_reminder, insert_reminders,
-    next_reminder_at, reminders_of, reminders_of_many, reminders_of_open, revive_reminder,
-    set_reminder_outbox, unclaim_and_drop,
+    Reminder, claim_reminder, drop_reminder, due_reminders, insert_reminders, next_reminder_at,
+    reminders_of, reminders_of_many, reminders_of_open, revive_reminder, set_reminder_outbox,
+    unclaim_and_drop,
 };
 
 use anyhow::Context;

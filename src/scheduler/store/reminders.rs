@@ -142,7 +142,7 @@ pub async fn reminders_of_many(
 const INSERT_CHUNK: usize = 100;
 
 /// Adds wanted reminders, [`INSERT_CHUNK`] rows per statement (a new complaint wants
-/// several); like [`insert_reminder`], nothing for one that exists.
+/// several); nothing for one that exists (several instances may plan at once).
 pub async fn insert_reminders(
     conn: &mut AnyConnection,
     wanted: &[(i64, &Due)],
@@ -173,28 +173,6 @@ pub async fn insert_reminders(
             .await
             .context("insert_reminders: INSERT INTO reminders")?;
     }
-    Ok(())
-}
-
-/// Adds a wanted reminder (nothing when it exists: several instances may plan at once).
-pub async fn insert_reminder(
-    conn: &mut AnyConnection,
-    complaint_id: i64,
-    due: &Due,
-    now: Timestamp,
-) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO reminders (complaint_id, kind, due_at, deadline, created_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (complaint_id, kind, due_at) DO NOTHING",
-    )
-    .bind(complaint_id)
-    .bind(due.kind.as_str())
-    .bind(secs(due.due_at))
-    .bind(secs(due.deadline))
-    .bind(secs(now))
-    .execute(&mut *conn)
-    .await
-    .context("insert_reminder: INSERT INTO reminders")?;
     Ok(())
 }
 
