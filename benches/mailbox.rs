@@ -4,7 +4,8 @@
 //! `cargo bench --bench mailbox` (as root: Postfix needs it). `KB_BENCH_SIZES=1000,10000`
 //! sets the backlog sizes, `KB_BENCH_ROUNDS=3` how often each size is measured,
 //! `KB_BENCH_LATENCY=50` the number of single mails, `KB_BENCH_BOT=path` another build of
-//! the bot (an older commit's, to measure what a change bought).
+//! the bot (an older commit's, to measure what a change bought), `KB_BENCH_LOG` the bot's
+//! log filter and `KB_BENCH_KEEP_LOG=path` where its log of the last backlog is kept.
 //!
 //! For each backlog size, twice on a fresh sandbox: N generated complaints are written
 //! straight into klantenservice's Maildir (as a filled mailbox looks to Dovecot), then either
@@ -259,7 +260,12 @@ async fn measure(n: usize, client: Client) -> anyhow::Result<Measured> {
         Running::Bot(bot) => {
             let cpu = procstat::process_cpu(bot.pid());
             let rss = procstat::peak_rss_kib(bot.pid());
+            let log = bot.log.clone();
             bot.stop().await?;
+            // KB_BENCH_KEEP_LOG=/tmp/bot.log keeps the bot's log of its last backlog.
+            if let Ok(keep) = std::env::var("KB_BENCH_KEEP_LOG") {
+                std::fs::copy(&log, keep)?;
+            }
             (cpu, rss)
         }
         mut minimal => {

@@ -20,9 +20,11 @@ pub struct BotProcess {
 }
 
 /// The configuration the bot runs with: the bench's sandbox, SQLite in the sandbox dir,
-/// batches of 200, the default log level (info: one line per message and per mail sent).
+/// batches of 200, the default log level (info: one line per message and per mail sent;
+/// `KB_BENCH_LOG=info,sqlx::query=debug` shows every statement too).
 pub fn config(sandbox: &MailSandbox) -> anyhow::Result<PathBuf> {
     let dir = sandbox.dir();
+    let level = std::env::var("KB_BENCH_LOG").unwrap_or_else(|_| "info".into());
     let pw = dir.join("pw");
     std::fs::write(&pw, sandbox.password())?;
     let toml = format!(
@@ -30,7 +32,7 @@ pub fn config(sandbox: &MailSandbox) -> anyhow::Result<PathBuf> {
          [mailbox]\naddress = \"{BOT}\"\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"plain\"\nuser = \"{}\"\npassword_file = \"{}\"\nbatch_size = 200\n\
          [smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"plain\"\nretry_initial = \"1s\"\n\
          [database]\nurl = \"sqlite://{}\"\n[limits]\nauto_replies_per_sender = \"1000000 per 24h\"\n\
-         [logging]\nformat = \"text\"\nlevel = \"info\"\n",
+         [logging]\nformat = \"text\"\nlevel = \"{level}\"\n",
         sandbox.imap_port(),
         sandbox.login_for(BOT),
         pw.display(),

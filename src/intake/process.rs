@@ -14,6 +14,7 @@ use std::fmt;
 
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Connection};
 
 use super::interpret::interpret;
 use super::outcome::Outcome;
@@ -132,16 +133,17 @@ pub async fn process(bot: &Bot, raw: &[u8], source: &Source) -> Result<Outcome, 
         messages::Stored::Done(_) => return Ok(Outcome::Duplicate),
         messages::Stored::New(id) | messages::Stored::Unfinished(id) => id,
     };
-    drop(conn);
+    // The same connection for the steps that follow: each acquire from the pool costs sqlx
+    // a round trip to the connection (a test on its way back into the pool).
     let result = if too_large {
         let limit = bot.settings.limits.max_message_bytes;
         let reason = format!(
             "too large ({} bytes, limit {limit}); stored unread",
             raw.len()
         );
-        flag_message(bot, id, Unhandled::TooLarge, &reason, now).await
+        flag_message(bot, &mut conn, id, Unhandled::TooLarge, &reason, now).await
     } else {
-        interpret_in_transaction(bot, id, mail.as_ref(), now).await
+        interpret_in_transaction(bot, &mut conn, id, mail.as_ref(), now).await
     };
     match result {
         Ok(outcome) => Ok(outcome),
@@ -149,7 +151,7 @@ pub async fn process(bot: &Bot, raw: &[u8], source: &Source) -> Result<Outcome, 
         Err(e) => {
             tracing::error!(message = id, error = %format!("{e:#}"), "processing failed; flagging the message");
             let reason = format!("processing failed: {e:#}");
-            flag_message(bot, id, Unhandled::Error, &reason, now)
+            flag_message(bot, &mut conn, id, Unhandled::Error, &reason, now)
                 .await
                 .map_err(classify_error)
         }
@@ -158,11 +160,12 @@ pub async fn process(bot: &Bot, raw: &[u8], source: &Source) -> Result<Outcome, 
 
 async fn interpret_in_transaction(
     bot: &Bot,
+    conn: &mut AnyConnection,
     id: i64,
     mail: Option<&InboundMail>,
     now: Timestamp,
 ) -> anyhow::Result<Outcome> {
-    let mut tx = bot.store.begin().await?;
+    let mut tx = conn.begin().await?;
     if !messages::claim(&mut tx, id, now).await? {
         return not_claimed(&mut tx, id).await;
     }
@@ -174,7 +177,7 @@ async fn interpret_in_transaction(
 /// A claim that changed no row is a duplicate only when the row reads back committed and
 /// processed (another delivery took it first); a row that is not there was never committed,
 /// a storage failure the caller retries.
-async fn not_claimed(conn: &mut sqlx::AnyConnection, id: i64) -> anyhow::Result<Outcome> {
+async fn not_claimed(conn: &mut AnyConnection, id: i64) -> anyhow::Result<Outcome> {
     match messages::processed(conn, id).await? {
         Some(true) => Ok(Outcome::Duplicate),
         Some(false) | None => Err(store::fault::NotCommitted {
@@ -208,13 +211,14 @@ impl Unhandled {
 /// interpretation failed.
 async fn flag_message(
     bot: &Bot,
+    conn: &mut AnyConnection,
     id: i64,
     why: Unhandled,
     reason: &str,
     now: Timestamp,
 ) -> anyhow::Result<Outcome> {
     let (message_kind, flag_kind) = why.kinds();
-    let mut tx = bot.store.begin().await?;
+    let mut tx = conn.begin().await?;
     if !messages::claim(&mut tx, id, now).await? {
         return not_claimed(&mut tx, id).await;
     }

@@ -100,9 +100,8 @@ pub async fn send_due(
     })
 }
 
-/// Counts an attempt on each due row, all in one transaction (one commit for the round, not
-/// one per mail); returns the rows this instance claimed. Claimed in id order, so two
-/// instances on one PostgreSQL register lock rows in the same order and never deadlock.
+/// Counts an attempt on each due row, all in one statement (one commit for the round, not
+/// one per mail); returns the rows this instance claimed, in id order.
 async fn claim(
     bot: &Bot,
     settings: &SmtpSettings,
@@ -112,17 +111,14 @@ async fn claim(
     let lease_for =
         SignedDuration::try_from(settings.claim_lease).unwrap_or(SignedDuration::from_secs(300));
     let lease = now.saturating_add(lease_for).unwrap_or(now);
+    let ids: Vec<i64> = due.iter().map(|row| row.id).collect();
+    let mut conn = bot.store.pool().acquire().await?;
+    let claimed = outbox::claim_attempts(&mut conn, &ids, now, lease, &bot.instance.id).await?;
+    drop(conn);
+    // The others another instance took.
+    due.retain(|row| claimed.binary_search(&row.id).is_ok());
     due.sort_by_key(|row| row.id);
-    let mut tx = bot.store.begin().await?;
-    let mut claimed = Vec::with_capacity(due.len());
-    for row in due {
-        if outbox::claim_attempt(&mut tx, row.id, now, lease, &bot.instance.id).await? {
-            claimed.push(row);
-        }
-        // Else another instance took it.
-    }
-    tx.commit().await?;
-    Ok(claimed)
+    Ok(due)
 }
 
 /// Sends the claimed rows, several conversations at once, and records each outcome as it
@@ -272,11 +268,9 @@ async fn record_sent(
     let mut delay = Duration::from_millis(250);
     loop {
         let result = async {
-            let mut tx = bot.store.begin().await?;
-            for row in rows {
-                outbox::mark_sent(&mut tx, row.id, now).await?;
-            }
-            tx.commit().await?;
+            let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+            let mut conn = bot.store.pool().acquire().await?;
+            outbox::mark_sent(&mut conn, &ids, now).await?;
             anyhow::Ok(())
         }
         .await;

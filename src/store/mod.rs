@@ -98,6 +98,11 @@ impl Store {
                 Backend::Postgres => POSTGRES_CONNECTIONS,
             })
             .acquire_timeout(Duration::from_secs(15))
+            // sqlx pings a pooled connection before handing it out, to find one whose server
+            // hung up. A SQLite connection has no server to lose, and on its worker thread
+            // the ping is a round trip of its own (a thread wake-up each way) on every
+            // acquire: several per mail in a backlog.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

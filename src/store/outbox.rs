@@ -168,13 +168,7 @@ pub async fn next_due_at(conn: &mut AnyConnection) -> anyhow::Result<Option<Time
 }
 
 /// Claims a due row for one attempt and counts the attempt, before the SMTP conversation
-/// starts. The claim pushes `next_attempt_at` to `lease_until`, so another instance on the
-/// same database does not pick the row up meanwhile; true for exactly one caller. If the
-/// claimer dies, the row becomes due again when the lease ends.
-///
-/// `by` is the claiming instance's id: when its heartbeat stops, another instance hands the
-/// claim back within seconds (`instance::store::release_dead_claims`); the lease is only the
-/// last resort, for a claimant without a heartbeat row.
+/// starts (see [`claim_attempts`]); true for exactly one caller.
 pub async fn claim_attempt(
     conn: &mut AnyConnection,
     id: i64,
@@ -182,31 +176,84 @@ pub async fn claim_attempt(
     lease_until: Timestamp,
     by: &str,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, claimed_by = $4 \
-         WHERE id = $2 AND status = 'pending' AND next_attempt_at <= $3",
-    )
-    .bind(secs(lease_until))
-    .bind(id)
-    .bind(secs(now))
-    .bind(by)
-    .execute(&mut *conn)
-    .await
-    .context("claim_attempt: UPDATE outbox")?;
-    Ok(done.rows_affected() == 1)
+    Ok(!claim_attempts(conn, &[id], now, lease_until, by)
+        .await?
+        .is_empty())
 }
 
-/// Marks a mail as accepted by the SMTP server.
-pub async fn mark_sent(conn: &mut AnyConnection, id: i64, now: Timestamp) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL, claimed_by = NULL \
-         WHERE id = $2",
-    )
-    .bind(secs(now))
-    .bind(id)
-    .execute(&mut *conn)
-    .await
-    .context("mark_sent: UPDATE outbox")?;
+/// Claims the due rows among `ids` for one attempt each and counts the attempt, before the
+/// SMTP conversations start; returns the ids claimed, each for exactly one caller. The claim
+/// pushes `next_attempt_at` to `lease_until`, so another instance on the same database does
+/// not pick the row up meanwhile. If the claimer dies, the row becomes due again when the
+/// lease ends.
+///
+/// `by` is the claiming instance's id: when its heartbeat stops, another instance hands the
+/// claim back within seconds (`instance::store::release_dead_claims`); the lease is only the
+/// last resort, for a claimant without a heartbeat row.
+///
+/// One statement per [`super::ID_CHUNK`] rows. On PostgreSQL the rows are locked in id order
+/// and rows another instance is claiming at this moment are skipped (it has them), so two
+/// instances never wait on each other; SQLite writes one transaction at a time anyway.
+pub async fn claim_attempts(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    now: Timestamp,
+    lease_until: Timestamp,
+    by: &str,
+) -> anyhow::Result<Vec<i64>> {
+    let postgres = conn.backend_name() == "PostgreSQL";
+    let mut claimed = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(super::ID_CHUNK) {
+        let list = super::placeholders(4, chunk.len());
+        let rows = if postgres {
+            format!(
+                "SELECT id FROM outbox WHERE id IN ({list}) AND status = 'pending' \
+                 AND next_attempt_at <= $2 ORDER BY id FOR UPDATE SKIP LOCKED"
+            )
+        } else {
+            list
+        };
+        let sql = format!(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, claimed_by = $3 \
+             WHERE id IN ({rows}) AND status = 'pending' AND next_attempt_at <= $2 RETURNING id"
+        );
+        let query = sqlx::query_scalar(&sql)
+            .persistent(false)
+            .bind(secs(lease_until))
+            .bind(secs(now))
+            .bind(by);
+        let ids: Vec<i64> = chunk
+            .iter()
+            .fold(query, |q, id| q.bind(*id))
+            .fetch_all(&mut *conn)
+            .await
+            .context("claim_attempts: UPDATE outbox")?;
+        claimed.extend(ids);
+    }
+    claimed.sort_unstable();
+    Ok(claimed)
+}
+
+/// Marks mails as accepted by the SMTP server: one statement per [`super::ID_CHUNK`] rows.
+pub async fn mark_sent(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    for chunk in ids.chunks(super::ID_CHUNK) {
+        let sql = format!(
+            "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL, \
+             claimed_by = NULL WHERE id IN ({})",
+            super::placeholders(2, chunk.len())
+        );
+        let query = sqlx::query(&sql).persistent(false).bind(secs(now));
+        chunk
+            .iter()
+            .fold(query, |q, id| q.bind(*id))
+            .execute(&mut *conn)
+            .await
+            .context("mark_sent: UPDATE outbox")?;
+    }
     Ok(())
 }
 
