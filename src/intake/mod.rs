@@ -50,4 +50,4 @@ pub mod winmail;
 mod write;
 
 pub use outcome::Outcome;
-pub use process::{IntakeError, Source, dedupe_key, process};
+pub use process::{IntakeError, Source, dedupe_key, process, process_on};

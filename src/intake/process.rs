@@ -103,6 +103,27 @@ pub fn dedupe_key(raw: &[u8], mail: Option<&InboundMail>) -> String {
 /// Takes one received message through the door. Succeeds for every message that could be
 /// stored, including duplicates, unreadable and flagged ones.
 pub async fn process(bot: &Bot, raw: &[u8], source: &Source) -> Result<Outcome, IntakeError> {
+    let mut conn = bot
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| classify_error(e.into()))?;
+    process_on(bot, &mut conn, raw, source).await
+}
+
+/// [`process`] on a connection the caller holds: one of its own, where the raw message
+/// commits by itself and its interpretation is a transaction, or a transaction that a group
+/// of messages shares (the IMAP watcher on SQLite, see `crate::mailbox::sync`), where the
+/// raw message is part of the group and its interpretation a savepoint. Either way each
+/// message is all-or-nothing; in a group nothing of it is kept until the group commits, and
+/// a message leaves the inbox only after that.
+pub async fn process_on(
+    bot: &Bot,
+    conn: &mut AnyConnection,
+    raw: &[u8],
+    source: &Source,
+) -> Result<Outcome, IntakeError> {
     let now = bot.clock.now();
     let too_large = raw.len() as u64 > bot.settings.limits.max_message_bytes;
     let mail = if too_large { None } else { parse::parse(raw) };
@@ -120,30 +141,22 @@ pub async fn process(bot: &Bot, raw: &[u8], source: &Source) -> Result<Outcome, 
         source: &source_text,
         received_at: now,
     };
-    let mut conn = bot
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| classify_error(e.into()))?;
-    let id = match messages::store_raw(&mut conn, &record)
+    let id = match messages::store_raw(conn, &record)
         .await
         .map_err(classify_error)?
     {
         messages::Stored::Done(_) => return Ok(Outcome::Duplicate),
         messages::Stored::New(id) | messages::Stored::Unfinished(id) => id,
     };
-    // The same connection for the steps that follow: each acquire from the pool costs sqlx
-    // a round trip to the connection (a test on its way back into the pool).
     let result = if too_large {
         let limit = bot.settings.limits.max_message_bytes;
         let reason = format!(
             "too large ({} bytes, limit {limit}); stored unread",
             raw.len()
         );
-        flag_message(bot, &mut conn, id, Unhandled::TooLarge, &reason, now).await
+        flag_message(bot, conn, id, Unhandled::TooLarge, &reason, now).await
     } else {
-        interpret_in_transaction(bot, &mut conn, id, mail.as_ref(), now).await
+        interpret_in_transaction(bot, conn, id, mail.as_ref(), now).await
     };
     match result {
         Ok(outcome) => Ok(outcome),
@@ -151,7 +164,7 @@ pub async fn process(bot: &Bot, raw: &[u8], source: &Source) -> Result<Outcome, 
         Err(e) => {
             tracing::error!(message = id, error = %format!("{e:#}"), "processing failed; flagging the message");
             let reason = format!("processing failed: {e:#}");
-            flag_message(bot, &mut conn, id, Unhandled::Error, &reason, now)
+            flag_message(bot, conn, id, Unhandled::Error, &reason, now)
                 .await
                 .map_err(classify_error)
         }
