@@ -26,8 +26,16 @@ use crate::store::{cursors, flags, outbox};
 
 /// Rows handled per round.
 const BATCH: i64 = 50;
-/// SMTP conversations in flight at once (lettre's pool keeps up to 10 connections).
-const PARALLEL: usize = 8;
+/// SMTP conversations in flight at once. A few, so that the server's work on one message
+/// (cleanup, queue manager, delivery) overlaps our next; more only made the mail servers
+/// work harder per message on two cores (Dovecot + Postfix 10 % more CPU per mail with 8
+/// than with the minimal client's one, about the same with 3; `cargo bench --bench mailbox`).
+const PARALLEL: usize = super::smtp::PARALLEL;
+/// Mails the server accepted that may wait for their "sent" mark at once. More than
+/// PARALLEL, so that sending goes on while the register is busy for a moment (the watcher
+/// commits a group of registrations in one transaction, some 25 ms in a backlog, during
+/// which the marks wait); few, because these are the mails a crash can send twice.
+const UNMARKED: usize = 16;
 /// Longest sleep between rounds: mail queued by another process (the MTA pipe) is picked up
 /// within this time even when nobody wakes us.
 const MAX_IDLE: Duration = Duration::from_secs(5);
@@ -130,47 +138,59 @@ async fn send_round(
     settings: &SmtpSettings,
     rows: &[outbox::Outgoing],
 ) -> anyhow::Result<()> {
+    let received = acknowledged_complaints_received(bot, rows).await;
+    // Before the channel: the permits in it borrow the semaphore.
+    let unmarked = tokio::sync::Semaphore::new(UNMARKED);
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
     // Several conversations at once: the server's per-message work (cleanup, queue manager,
-    // delivery) overlaps our next message instead of waiting for it. A conversation keeps
-    // its place until its outcome is recorded, so at most PARALLEL accepted mails are ever
-    // unmarked (the resends a crash can cause, see the README).
-    let sending = async move {
+    // delivery) overlaps our next message instead of waiting for it. A conversation takes
+    // a permit before it starts and the permit is returned when its outcome is recorded, so
+    // at most UNMARKED accepted mails are ever unmarked (the resends a crash can cause, see
+    // the README).
+    let sending = async {
         futures::stream::iter(0..rows.len())
             .map(|i| {
                 let done_tx = done_tx.clone();
+                let unmarked = &unmarked;
                 async move {
+                    // Never closed: acquiring cannot fail.
+                    let Ok(permit) = unmarked.acquire().await else {
+                        return;
+                    };
                     let result = attempt(transport, &rows[i]).await;
-                    let (recorded_tx, recorded) = tokio::sync::oneshot::channel::<()>();
                     // The receiver lives until every sender is dropped: it cannot be gone.
-                    let _ = done_tx.send((i, result, recorded_tx));
-                    // Answered once the group is recorded, also when recording failed (the
-                    // recorder reports that error for the round).
-                    let _ = recorded.await;
+                    let _ = done_tx.send((i, result, permit));
                 }
             })
             .buffer_unordered(PARALLEL)
             .collect::<()>()
             .await;
+        drop(done_tx);
     };
     let recording = async {
         let mut first_error = None;
         let mut finished = Vec::new();
-        while done_rx.recv_many(&mut finished, PARALLEL).await > 0 {
-            let (group, waiting): (Vec<_>, Vec<_>) = finished
+        while done_rx.recv_many(&mut finished, UNMARKED).await > 0 {
+            let (group, permits): (Vec<_>, Vec<_>) = finished
                 .drain(..)
-                .map(|(i, result, recorded)| ((&rows[i], result), recorded))
+                .map(|(i, result, permit)| ((&rows[i], result), permit))
                 .unzip();
-            if let Err(e) = record(bot, settings, &group).await {
+            if let Err(e) = record(bot, settings, &group, &received).await {
                 first_error.get_or_insert(e);
             }
-            for recorded in waiting {
-                let _ = recorded.send(());
-            }
+            // Returned also when recording failed (the recorder reports that error for the
+            // round).
+            drop(permits);
         }
         first_error
     };
     let ((), first_error) = tokio::join!(sending, recording);
+    // "Sent" must survive a power cut too, or the mail goes out again after it: one barrier
+    // for the round (one WAL fsync on SQLite; nothing on PostgreSQL). Each group's marks
+    // were committed as they came, so a crash of the bot alone loses none of them.
+    if let Err(e) = bot.store.make_durable().await {
+        tracing::warn!(mails = rows.len(), error = %format!("{e:#}"), "sent, but could not make that durable");
+    }
     first_error.map_or(Ok(()), Err)
 }
 
@@ -183,11 +203,13 @@ async fn attempt(transport: &Transport, row: &outbox::Outgoing) -> Result<(), Fa
 }
 
 /// Records what a group of conversations ended in: the accepted ones marked sent in one
-/// transaction made durable once, then retries and failures one by one.
+/// statement (made durable with the round, see [`send_round`]), then retries and failures
+/// one by one.
 async fn record(
     bot: &Bot,
     settings: &SmtpSettings,
     finished: &[(&outbox::Outgoing, Result<(), Failure>)],
+    received: &std::collections::BTreeMap<i64, Timestamp>,
 ) -> anyhow::Result<()> {
     let now = bot.clock.now();
     let sent: Vec<&outbox::Outgoing> = finished
@@ -198,7 +220,6 @@ async fn record(
     if !sent.is_empty() {
         record_sent(bot, settings, &sent, now).await?;
         bot.health.ok(Part::Smtp, now);
-        let received = acknowledged_complaints_received(bot, &sent).await;
         for row in &sent {
             let received_at = row.complaint_id.and_then(|id| received.get(&id).copied());
             metrics::mail_sent(
@@ -232,14 +253,14 @@ async fn record(
     Ok(())
 }
 
-/// When the complaints of the acknowledgements among `sent` were received, for the
-/// acknowledgement-time histogram: one query for the group. A failed lookup only loses the
+/// When the complaints of the acknowledgements among `rows` were received, for the
+/// acknowledgement-time histogram: one query for the round. A failed lookup only loses the
 /// histogram's samples, never the send.
 async fn acknowledged_complaints_received(
     bot: &Bot,
-    sent: &[&outbox::Outgoing],
+    rows: &[outbox::Outgoing],
 ) -> std::collections::BTreeMap<i64, Timestamp> {
-    let ids: Vec<i64> = sent
+    let ids: Vec<i64> = rows
         .iter()
         .filter(|row| row.kind == "acknowledgement")
         .filter_map(|row| row.complaint_id)
@@ -280,14 +301,7 @@ async fn record_sent(
                 tokio::time::sleep(jitter(delay)).await;
                 delay = (delay * 2).min(Duration::from_secs(10));
             }
-            Ok(()) => {
-                // "Sent" must survive a power cut too, or the mail goes out again after it
-                // (one WAL fsync on SQLite for the group; nothing on PostgreSQL).
-                if let Err(e) = bot.store.make_durable().await {
-                    tracing::warn!(mails = rows.len(), error = %format!("{e:#}"), "sent, but could not make that durable");
-                }
-                return Ok(());
-            }
+            Ok(()) => return Ok(()),
             other => return other,
         }
     }

@@ -33,8 +33,8 @@ use crate::config::{Endpoint, Security};
 
 /// How long one SMTP step (connect, a command, the data) may take.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(60);
-/// Idle connections kept for reuse (the sender runs this many conversations at once).
-const POOL: usize = 8;
+/// Conversations the sender runs at once, and so the idle connections kept for reuse.
+pub const PARALLEL: usize = 3;
 /// A pooled connection idle for longer than this is checked with NOOP before reuse; one used
 /// more recently is trusted (Postfix drops idle clients after 300 s by default).
 const TRUST_IDLE: Duration = Duration::from_secs(10);
@@ -152,7 +152,7 @@ impl Transport {
         match sent {
             Ok(Ok(())) => {
                 let mut idle = self.idle.lock().await;
-                if idle.len() < POOL {
+                if idle.len() < PARALLEL {
                     pooled.since = Instant::now();
                     idle.push(pooled);
                 }

@@ -117,6 +117,13 @@ impl Store {
                         // connection the cache is never thrown away, and the hot pages of
                         // the intake (the tails of a few indexes) fit many times over.
                         conn.execute("PRAGMA cache_size = -1024").await?;
+                        // Statement journals and savepoints (each message of a watcher's
+                        // group is one) keep the pages they may have to restore in memory,
+                        // not in a temporary file: a message's savepoint touches some thirty
+                        // pages, more than SQLite keeps in memory before it spills, and
+                        // writing them out was most of the bot's disk writes in a backlog.
+                        // It also keeps complaint data out of temporary files.
+                        conn.execute("PRAGMA temp_store = MEMORY").await?;
                         let busy = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
                         conn.execute(busy.as_str()).await?;
                     }
@@ -181,6 +188,7 @@ impl Store {
         if self.backend == Backend::Sqlite {
             let busy = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
             conn.execute(busy.as_str()).await?;
+            conn.execute("PRAGMA temp_store = MEMORY").await?;
         }
         Ok(Reader::Own(conn))
     }
