@@ -139,6 +139,72 @@ async fn a_backlog_already_in_the_inbox_is_drained_completely() -> Result<()> {
     app.stop().await
 }
 
+/// The watcher takes a batch through the door in groups, one transaction each, every message
+/// a savepoint of its own: when the register refuses one message's complaint (a real
+/// constraint failure, from a trigger), that message alone is rolled back and flagged, the
+/// others of its group are registered with references that skip nothing, and all three leave
+/// the inbox.
+#[tokio::test]
+async fn a_message_that_fails_inside_a_group_is_flagged_alone_and_the_rest_registered() -> Result<()>
+{
+    let mut app = TestApp::prepare(SpawnOptions::default()).await?;
+    sqlx::query(
+        "CREATE TRIGGER test_refuses_one BEFORE INSERT ON complaints \
+         WHEN NEW.subject = 'Geweigerd' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+    )
+    .execute(app.store.pool())
+    .await?;
+    for (from, subject) in [
+        (KLAAS, "Klacht een"),
+        (MARIE, "Geweigerd"),
+        (KLAAS, "Klacht drie"),
+    ] {
+        let raw = complaint_mail(from, subject, &new_message_id("group"), "Klacht.");
+        app.sandbox.append(SERVICE, "INBOX", &raw).await?;
+    }
+    app.start()?;
+
+    let within = Duration::from_secs(25);
+    app.sandbox
+        .wait_for(SERVICE, "INBOX", within, <[_]>::is_empty)
+        .await?;
+    assert_eq!(app.sandbox.messages(SERVICE, "Processed")?.len(), 3);
+    let acks = app
+        .wait_for_parsed(KLAAS, "INBOX", within, |m| m.len() >= 2)
+        .await?;
+    let year = current_year();
+    let mut subjects: Vec<&str> = acks.iter().map(|m| m.subject.as_str()).collect();
+    subjects.sort_unstable();
+    assert!(
+        subjects[0].contains(&format!("KL-{year}-0001"))
+            && subjects[1].contains(&format!("KL-{year}-0002")),
+        "the two registered complaints are numbered without a gap: {subjects:?}"
+    );
+    assert_eq!(app.complaint_count().await?, 2);
+    assert_eq!(
+        app.message_kinds().await?,
+        ["new_complaint", "error", "new_complaint"],
+        "the refused message is kept and marked, between the two registered ones"
+    );
+    let flagged: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM flags WHERE reason = 'error' AND detail LIKE '%refused by the test%'",
+    )
+    .fetch_one(app.store.pool())
+    .await?;
+    assert_eq!(
+        flagged, 1,
+        "the officer is shown why the message was not registered"
+    );
+    assert!(
+        app.outbox()
+            .await?
+            .iter()
+            .all(|row| !row.recipients.contains(MARIE)),
+        "no acknowledgement for the refused message"
+    );
+    app.stop().await
+}
+
 #[tokio::test]
 async fn dovecot_restarted_mid_run_loses_nothing() -> Result<()> {
     let mut app = TestApp::spawn(SpawnOptions::default()).await?;
@@ -288,7 +354,9 @@ async fn an_out_of_office_and_a_bounce_get_no_answer() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_a_backlog_then_restart_registers_each_message_once() -> Result<()> {
-    const N: i64 = 200;
+    // Large enough that three kills land before the end: the watcher registers some 1,000
+    // messages a second, in groups of 25 (a kill mostly lands inside a group's transaction).
+    const N: i64 = 400;
     const KILLS: usize = 3;
     let started = Instant::now();
     let mut app = TestApp::prepare(SpawnOptions {

@@ -326,11 +326,11 @@ impl<'b> Group<'b> {
     /// Commits the group; its messages join `done`, the ones that may leave the inbox once a
     /// barrier made them durable.
     async fn commit(&mut self, done: &mut Vec<u32>) -> anyhow::Result<()> {
-        if let Some(tx) = self.tx.take() {
-            if let Err(e) = tx.commit().await {
-                self.taken.clear();
-                return Err(anyhow::Error::new(e).context("Failed to commit a group of messages"));
-            }
+        if let Some(tx) = self.tx.take()
+            && let Err(e) = tx.commit().await
+        {
+            self.taken.clear();
+            return Err(anyhow::Error::new(e).context("Failed to commit a group of messages"));
         }
         done.append(&mut self.taken);
         Ok(())
