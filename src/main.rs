@@ -27,15 +27,23 @@ fn main() -> ExitCode {
 }
 
 /// glibc gives every thread that allocates its own malloc arena (up to 8 per core), and
-/// each arena keeps what was freed in it. The daemon's threads (runtime workers, SQLite
+/// each arena keeps what was freed in it. The daemon's threads (the runtime, SQLite
 /// workers, blocking tasks) then hold several partly used arenas: two are enough for a
 /// daemon that is mostly waiting on the network, and keep its resident memory flat.
+///
+/// glibc also raises its mmap threshold to the size of the largest block freed so far
+/// (a batch of fetched mail is a few hundred KiB), after which such blocks come from the
+/// heap and freed ones stay there. Fixed thresholds keep large blocks in mappings of their
+/// own, given back when freed, so the resident size after a long backlog is the one after
+/// a short one.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets a tunable of the allocator; called before any other thread
+    // SAFETY: mallopt only sets tunables of the allocator; called before any other thread
     // exists.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 * 1024);
     }
 }
 

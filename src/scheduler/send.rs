@@ -27,24 +27,38 @@ pub(super) enum Scope {
     ChangedSince(Timestamp),
 }
 
+/// Complaints planned together: loaded, planned and their changes written before the next
+/// ones are read, so a round's memory does not grow with the register (an all-round of a
+/// register of 10,000 open complaints held every one of them at once) or with a backlog.
+const PLAN_CHUNK: usize = crate::store::ID_CHUNK;
+
 /// Brings the stored reminders in line with what the planner wants now: waits on the
 /// complainant recorded, new reminders added, unwanted pending ones dropped. Writes only
-/// what changed, in one transaction.
+/// what changed, one transaction per [`PLAN_CHUNK`] complaints.
 pub(super) async fn refresh(bot: &Bot, now: Timestamp, scope: Scope) -> anyhow::Result<()> {
     let policy = Policy::from_settings(&bot.settings);
     let mut conn = bot.store.pool().acquire().await?;
     store::settle_closed(&mut conn, now).await?;
-    let (mut open, existing) = match scope {
-        Scope::All => {
-            let open = store::open_complaints(&mut conn).await?;
-            (open, store::reminders_of_open(&mut conn).await?)
-        }
-        Scope::ChangedSince(since) => {
-            let ids = store::changed_open_complaints(&mut conn, since, now).await?;
-            let open = store::tracked_many(&mut conn, &ids).await?;
-            (open, store::reminders_of_many(&mut conn, &ids).await?)
-        }
+    let ids = match scope {
+        Scope::All => store::open_complaint_ids(&mut conn).await?,
+        Scope::ChangedSince(since) => store::changed_open_complaints(&mut conn, since, now).await?,
     };
+    drop(conn);
+    for chunk in ids.chunks(PLAN_CHUNK) {
+        refresh_chunk(bot, now, &policy, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn refresh_chunk(
+    bot: &Bot,
+    now: Timestamp,
+    policy: &Policy,
+    ids: &[i64],
+) -> anyhow::Result<()> {
+    let mut conn = bot.store.pool().acquire().await?;
+    let mut open = store::tracked_many(&mut conn, ids).await?;
+    let existing = store::reminders_of_many(&mut conn, ids).await?;
     for t in &mut open {
         track_pause(&mut conn, t, now).await?;
     }
@@ -54,7 +68,7 @@ pub(super) async fn refresh(bot: &Bot, now: Timestamp, scope: Scope) -> anyhow::
             &t.stored.complaint,
             &t.waiting(),
             now,
-            &policy,
+            policy,
             &bot.calendar,
         );
         let rows = existing.get(&t.stored.id).map_or(&[][..], Vec::as_slice);

@@ -11,8 +11,7 @@ mod reminders;
 pub use digests::{claim_digest, digest_done, last_digest_at, set_digest_outbox};
 pub use reminders::{
     Reminder, claim_reminder, drop_reminder, due_reminders, insert_reminders, next_reminder_at,
-    reminders_of, reminders_of_many, reminders_of_open, revive_reminder, set_reminder_outbox,
-    unclaim_and_drop,
+    reminders_of, reminders_of_many, revive_reminder, set_reminder_outbox, unclaim_and_drop,
 };
 
 use anyhow::Context;
@@ -156,6 +155,14 @@ pub async fn change_marker(conn: &mut AnyConnection) -> anyhow::Result<(i64, i64
     .await
     .context("change_marker: SELECT FROM complaint_events")?;
     Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+}
+
+/// Every open complaint, by id.
+pub async fn open_complaint_ids(conn: &mut AnyConnection) -> anyhow::Result<Vec<i64>> {
+    sqlx::query_scalar("SELECT id FROM complaints WHERE status <> 'closed' ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await
+        .context("open_complaint_ids: SELECT FROM complaints")
 }
 
 /// The open complaints changed at or after `since`, or with a pending reminder due at

@@ -46,25 +46,6 @@ fn reminder_from(r: &sqlx::any::AnyRow) -> anyhow::Result<Reminder> {
     })
 }
 
-/// Every reminder of the open complaints, by complaint.
-pub async fn reminders_of_open(
-    conn: &mut AnyConnection,
-) -> anyhow::Result<BTreeMap<i64, Vec<Reminder>>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {REMINDER_COLUMNS} FROM reminders \
-         WHERE complaint_id IN (SELECT id FROM complaints WHERE status <> 'closed') ORDER BY id"
-    ))
-    .fetch_all(&mut *conn)
-    .await
-    .context("reminders_of_open: SELECT FROM reminders")?;
-    let mut by = BTreeMap::<i64, Vec<Reminder>>::new();
-    for r in &rows {
-        let reminder = reminder_from(r)?;
-        by.entry(reminder.complaint_id).or_default().push(reminder);
-    }
-    Ok(by)
-}
-
 /// Pending reminders due at `now`, oldest first.
 pub async fn due_reminders(
     conn: &mut AnyConnection,
