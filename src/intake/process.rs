@@ -9,6 +9,11 @@
 //!
 //! A crash between 1 and 2 leaves an unclaimed row that the next delivery of the same
 //! message picks up; a crash inside 2 rolls it back entirely.
+//!
+//! In a group of messages that share one transaction ([`process_on`], the IMAP watcher on
+//! SQLite) step 1 is part of the group, and steps 2 and 3 are savepoints in it: each message
+//! is still all-or-nothing, and a crash before the group commits rolls back the whole group,
+//! whose messages are still in the inbox.
 
 use std::fmt;
 
