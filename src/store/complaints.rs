@@ -183,9 +183,7 @@ pub async fn load_many(
             "SELECT {COLUMNS} FROM complaints WHERE id IN ({}) ORDER BY id",
             super::placeholders(1, chunk.len())
         );
-        let rows = chunk
-            .iter()
-            .fold(sqlx::query(&sql).persistent(false), |q, id| q.bind(*id))
+        let rows = super::bind_ids(sqlx::query(&sql).persistent(false), chunk)
             .fetch_all(&mut *conn)
             .await
             .context("load_many: SELECT FROM complaints")?;

@@ -286,6 +286,15 @@ pub fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// `query` with `ids` bound after whatever it has bound already: the values of an `IN (...)`
+/// list written by [`placeholders`].
+pub fn bind_ids<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ids: &'q [i64],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    ids.iter().fold(query, |q, id| q.bind(*id))
+}
+
 /// Unix seconds for the database.
 pub fn secs(t: Timestamp) -> i64 {
     t.as_second()

@@ -247,9 +247,7 @@ pub async fn mark_sent(
             super::placeholders(2, chunk.len())
         );
         let query = sqlx::query(&sql).persistent(false).bind(secs(now));
-        chunk
-            .iter()
-            .fold(query, |q, id| q.bind(*id))
+        super::bind_ids(query, chunk)
             .execute(&mut *conn)
             .await
             .context("mark_sent: UPDATE outbox")?;

@@ -195,9 +195,7 @@ pub async fn tracked_many(conn: &mut AnyConnection, ids: &[i64]) -> anyhow::Resu
     for chunk in ids.chunks(crate::store::ID_CHUNK) {
         let list = crate::store::placeholders(1, chunk.len());
         let sql = format!("SELECT id, updated_at FROM complaints WHERE id IN ({list})");
-        let rows = chunk
-            .iter()
-            .fold(sqlx::query(&sql).persistent(false), |q, id| q.bind(*id))
+        let rows = crate::store::bind_ids(sqlx::query(&sql).persistent(false), chunk)
             .fetch_all(&mut *conn)
             .await
             .context("tracked_many: SELECT FROM complaints")?;
@@ -206,9 +204,7 @@ pub async fn tracked_many(conn: &mut AnyConnection, ids: &[i64]) -> anyhow::Resu
             "SELECT id, complaint_id, solve_by, started_at, ended_at FROM complaint_pauses \
              WHERE complaint_id IN ({list}) ORDER BY id"
         );
-        let rows = chunk
-            .iter()
-            .fold(sqlx::query(&sql).persistent(false), |q, id| q.bind(*id))
+        let rows = crate::store::bind_ids(sqlx::query(&sql).persistent(false), chunk)
             .fetch_all(&mut *conn)
             .await
             .context("tracked_many: SELECT FROM complaint_pauses")?;

@@ -105,9 +105,7 @@ pub async fn reminders_of_many(
             "SELECT {REMINDER_COLUMNS} FROM reminders WHERE complaint_id IN ({}) ORDER BY id",
             crate::store::placeholders(1, chunk.len())
         );
-        let rows = chunk
-            .iter()
-            .fold(sqlx::query(&sql).persistent(false), |q, id| q.bind(*id))
+        let rows = crate::store::bind_ids(sqlx::query(&sql).persistent(false), chunk)
             .fetch_all(&mut *conn)
             .await
             .context("reminders_of_many: SELECT FROM reminders")?;
